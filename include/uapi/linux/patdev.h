@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * patdev - device mmap with explicit cache attributes
+ *
+ * The mmap offset selects a backing object (FreeBSD d_mmap_single()):
+ * page offset PATDEV_PGOFF_ANON maps the shared anonymous object
+ * (write-combining), page offset PATDEV_PGOFF_SG the scatter/gather
+ * object (uncached). Only MAP_SHARED mappings are accepted.
+ */
+#ifndef _UAPI_LINUX_PATDEV_H
+#define _UAPI_LINUX_PATDEV_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define PATDEV_VERSION_MAJOR	0
+#define PATDEV_VERSION_MINOR	1
+
+/* mmap offsets, in pages: offset = PATDEV_PGOFF_* * page size */
+#define PATDEV_PGOFF_ANON	0
+#define PATDEV_PGOFF_SG		1
+
+/**
+ * enum patdev_cache - memory type of a mapping
+ * @PATDEV_CACHE_WB: write-back (normal cached memory)
+ * @PATDEV_CACHE_WC: write-combining
+ * @PATDEV_CACHE_UC_MINUS: uncached, may be overridden to WC by an MTRR
+ * @PATDEV_CACHE_UC: strongly uncached
+ * @PATDEV_CACHE_WT: write-through
+ * @PATDEV_CACHE_WP: write-protected
+ */
+enum patdev_cache {
+	PATDEV_CACHE_WB = 0,
+	PATDEV_CACHE_WC = 1,
+	PATDEV_CACHE_UC_MINUS = 2,
+	PATDEV_CACHE_UC = 3,
+	PATDEV_CACHE_WT = 4,
+	PATDEV_CACHE_WP = 5,
+};
+
+/**
+ * struct patdev_version - answer of PATDEV_IOC_VERSION
+ * @major: PATDEV_VERSION_MAJOR of the loaded module
+ * @minor: PATDEV_VERSION_MINOR of the loaded module
+ * @features: PATDEV_FEAT_* bits the module implements
+ */
+struct patdev_version {
+	__u64 major;
+	__u64 minor;
+	__u64 features;
+};
+
+#define PATDEV_FEAT_QUERY	(1ULL << 0)
+
+/**
+ * struct patdev_query - NetBSD pmap_extract() for one user address
+ * @addr: in: virtual address in the caller's mm, inside a patdev mapping
+ * @flags: out: PATDEV_QUERY_* bits of the page table entry
+ * @pfn: out: page frame number, valid when PATDEV_QUERY_PRESENT is set
+ * @cache: out: &enum patdev_cache decoded from the entry's PAT bits
+ *
+ * The answer is read from the page table itself, so it is the effective
+ * attribute, not the one the driver asked for.
+ */
+struct patdev_query {
+	__u64 addr;
+	__u64 flags;
+	__u64 pfn;
+	__u64 cache;
+};
+
+#define PATDEV_QUERY_PRESENT	(1ULL << 0)
+#define PATDEV_QUERY_WRITE	(1ULL << 1)
+#define PATDEV_QUERY_DIRTY	(1ULL << 2)
+#define PATDEV_QUERY_YOUNG	(1ULL << 3)
+
+#define PATDEV_IOC_MAGIC	0xB7
+#define PATDEV_IOC_VERSION	_IOWR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version)
+#define PATDEV_IOC_QUERY	_IOWR(PATDEV_IOC_MAGIC, 0x01, struct patdev_query)
+
+#endif /* _UAPI_LINUX_PATDEV_H */

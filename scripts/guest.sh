@@ -1,0 +1,81 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the test VM (host root file system, booted by scripts/vm.sh).
+#   guest.sh check        modprobe the DKMS-installed module, run the selftests,
+#                         unload it, scan dmesg; one "PATDEV-RESULT pass|fail <name>"
+#                         line per assertion for the host to count
+#   guest.sh demo KO      insmod KO and run the demo program
+cd "$(dirname "$0")/.." || exit 1
+
+result() {
+	echo "PATDEV-RESULT $1 $(uname -r): $2"
+}
+
+# Kernel complaints since line $1 of dmesg; the boot-time PAT table line is not one.
+dmesg_clean() {
+	dmesg | tail -n "+$(($1 + 1))" >/tmp/patdev-dmesg
+	if grep -E 'WARNING:|BUG:|Oops|x86/PAT:|Call Trace|kernel BUG|general protection' /tmp/patdev-dmesg; then
+		return 1
+	fi
+	return 0
+}
+
+case "$1" in
+check)
+	start=$(dmesg | wc -l)
+	if modprobe patdev; then
+		result pass "modprobe patdev"
+	else
+		result fail "modprobe patdev"
+	fi
+	where=$(modinfo -n patdev 2>/dev/null)
+	echo "# module file: $where"
+	case "$where" in
+	*/updates/dkms/*) result pass "module loaded from the DKMS install" ;;
+	*) result fail "module loaded from the DKMS install (got '$where')" ;;
+	esac
+
+	echo "# running selftests/patdev_test"
+	./selftests/patdev_test >/tmp/patdev-tap 2>&1
+	echo "# patdev_test exit status $?"
+	cat /tmp/patdev-tap
+	# A skipped test did not check anything: it counts as a failure.
+	sed -n 's/^ok [0-9]* \(.*\)$/\1/p' /tmp/patdev-tap | while read -r name; do
+		case "$name" in
+		*"# SKIP"*) result fail "selftest $name" ;;
+		*) result pass "selftest $name" ;;
+		esac
+	done
+	sed -n 's/^not ok [0-9]* \(.*\)$/\1/p' /tmp/patdev-tap | while read -r name; do
+		result fail "selftest $name"
+	done
+	grep -q '^ok \|^not ok ' /tmp/patdev-tap || result fail "selftests produced no results"
+
+	if modprobe -r patdev; then
+		result pass "modprobe -r patdev"
+	else
+		result fail "modprobe -r patdev"
+	fi
+	if dmesg_clean "$start"; then
+		result pass "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace"
+	else
+		result fail "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace"
+	fi
+	echo "# dmesg since module load:"
+	sed 's/^/#   /' /tmp/patdev-dmesg
+	;;
+demo)
+	start=$(dmesg | wc -l)
+	insmod "$2" || exit 1
+	./tools/patdev-demo
+	status=$?
+	rmmod patdev
+	dmesg_clean "$start" || status=1
+	exit $status
+	;;
+*)
+	echo "usage: $0 check | demo KO" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# stage.sh DIR: copy the module's sources (what DKMS needs) into DIR, fresh.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+rm -rf "$1"
+mkdir -p "$1"
+cp -r "$src/Kbuild" "$src/Makefile" "$src/dkms.conf" "$src/src" "$src/include" "$1/"

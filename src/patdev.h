@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * patdev private interfaces: the object layer (a VM-object analogue), the
+ * anonymous object, the mmap glue and the page-table query.
+ */
+#ifndef _PATDEV_H
+#define _PATDEV_H
+
+#include <linux/kref.h>
+#include <linux/mm_types.h>
+#include <linux/types.h>
+#include <uapi/linux/patdev.h>
+
+enum patdev_obj_kind {
+	PATDEV_OBJ_ANON,
+	PATDEV_OBJ_SG,
+};
+
+struct patdev_obj;
+
+/**
+ * struct patdev_obj_ops - what a kind of object provides
+ * @pfn: page frame backing page @idx (< obj->npages) of the object
+ * @release: free the object; called when the last reference drops
+ */
+struct patdev_obj_ops {
+	unsigned long (*pfn)(struct patdev_obj *obj, pgoff_t idx);
+	void (*release)(struct patdev_obj *obj);
+};
+
+/**
+ * struct patdev_obj - a mappable object (FreeBSD vm_object analogue)
+ * @ref: references: the module's slot for it plus one per vma mapping it
+ * @kind: anonymous or scatter/gather
+ * @cache: memory type every mapping of the object gets
+ * @npages: size in pages; faults at or past it raise SIGBUS
+ * @nmaps: number of vmas currently mapping the object
+ * @ops: kind-specific operations
+ */
+struct patdev_obj {
+	struct kref ref;
+	enum patdev_obj_kind kind;
+	enum patdev_cache cache;
+	pgoff_t npages;
+	atomic_t nmaps;
+	const struct patdev_obj_ops *ops;
+};
+
+void patdev_obj_init(struct patdev_obj *obj, enum patdev_obj_kind kind,
+		     enum patdev_cache cache, pgoff_t npages,
+		     const struct patdev_obj_ops *ops);
+struct patdev_obj *patdev_obj_get(struct patdev_obj *obj);
+void patdev_obj_put(struct patdev_obj *obj);
+pgprot_t patdev_obj_pgprot(const struct patdev_obj *obj, pgprot_t prot);
+
+/* patdev_anon.c: the shared anonymous object at offset 0 */
+extern unsigned int patdev_anon_max_mb;
+struct patdev_obj *patdev_anon_get_shared(pgoff_t npages);
+void patdev_anon_exit(void);
+
+/* patdev_mmap.c */
+extern const struct vm_operations_struct patdev_vm_ops;
+int patdev_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* patdev_query.c */
+int patdev_query_init(void);
+long patdev_ioctl_query(void __user *arg);
+
+#endif /* _PATDEV_H */

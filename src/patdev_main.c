@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * patdev - device mmap with the right cache attributes
+ *
+ * A port of FreeBSD's patdev demo (d_mmap_single, per-object memory
+ * attributes, sglist(9) and the OBJT_SG pager) and NetBSD pmap(9) ideas.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+#include "patdev.h"
+
+static ushort patdev_mode = 0600;
+module_param_named(mode, patdev_mode, ushort, 0444);
+MODULE_PARM_DESC(mode, "Permission bits of /dev/patdev (default 0600, root only)");
+
+static long patdev_ioctl_version(void __user *arg)
+{
+	struct patdev_version v = {
+		.major = PATDEV_VERSION_MAJOR,
+		.minor = PATDEV_VERSION_MINOR,
+		.features = PATDEV_FEAT_QUERY,
+	};
+
+	return copy_to_user(arg, &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case PATDEV_IOC_VERSION:
+		return patdev_ioctl_version(uarg);
+	case PATDEV_IOC_QUERY:
+		return patdev_ioctl_query(uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations patdev_fops = {
+	.owner = THIS_MODULE,
+	.open = nonseekable_open,
+	.unlocked_ioctl = patdev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = patdev_mmap,
+};
+
+static struct miscdevice patdev_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "patdev",
+	.fops = &patdev_fops,
+};
+
+static int __init patdev_init(void)
+{
+	int ret;
+
+	ret = patdev_query_init();
+	if (ret)
+		return ret;
+	patdev_misc.mode = patdev_mode & 0777;
+	return misc_register(&patdev_misc);
+}
+
+static void __exit patdev_exit(void)
+{
+	misc_deregister(&patdev_misc);
+	patdev_anon_exit();
+}
+
+module_init(patdev_init);
+module_exit(patdev_exit);
+
+MODULE_DESCRIPTION("Device mmap with per-object cache attributes (FreeBSD patdev port)");
+MODULE_AUTHOR("patdev developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(__stringify(PATDEV_VERSION_MAJOR) "." __stringify(PATDEV_VERSION_MINOR));
