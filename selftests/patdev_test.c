@@ -104,27 +104,27 @@ TEST_F(patdev, anon_page_writable_and_readable)
 
 TEST_F(patdev, anon_pte_is_wc)
 {
-	volatile unsigned char *p = map_anon(_metadata, self->fd, self->page);
+	unsigned char *p = map_anon(_metadata, self->fd, self->page);
 	struct patdev_query q;
 
 	p[0] = 1;
-	ASSERT_EQ(0, query(self->fd, (const void *)p, &q));
+	ASSERT_EQ(0, query(self->fd, p, &q));
 	ASSERT_TRUE(q.flags & PATDEV_QUERY_PRESENT);
 	ASSERT_NE(0, q.pfn);
 	EXPECT_STREQ("WC", patdev_cache_name(q.cache));
-	ASSERT_EQ(0, munmap((void *)p, self->page));
+	ASSERT_EQ(0, munmap(p, self->page));
 }
 
 TEST_F(patdev, query_reports_dirty_young_write)
 {
-	volatile unsigned char *p = map_anon(_metadata, self->fd, self->page);
+	unsigned char *p = map_anon(_metadata, self->fd, self->page);
 	struct patdev_query q;
 
 	p[0] = 5;
-	ASSERT_EQ(0, query(self->fd, (const void *)p, &q));
+	ASSERT_EQ(0, query(self->fd, p, &q));
 	ASSERT_EQ(PATDEV_QUERY_PRESENT | PATDEV_QUERY_WRITE | PATDEV_QUERY_DIRTY |
 		  PATDEV_QUERY_YOUNG, q.flags);
-	ASSERT_EQ(0, munmap((void *)p, self->page));
+	ASSERT_EQ(0, munmap(p, self->page));
 }
 
 TEST_F(patdev, query_untouched_page_not_present)

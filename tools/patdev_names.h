@@ -5,6 +5,10 @@
 
 #include <linux/patdev.h>
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 static inline const char *patdev_cache_name(unsigned long long cache)
 {
 	static const char *const names[] = {
@@ -16,7 +20,7 @@ static inline const char *patdev_cache_name(unsigned long long cache)
 		[PATDEV_CACHE_WP] = "WP",
 	};
 
-	return cache < sizeof(names) / sizeof(names[0]) ? names[cache] : "?";
+	return cache < ARRAY_SIZE(names) ? names[cache] : "?";
 }
 
 #endif /* _PATDEV_NAMES_H */
