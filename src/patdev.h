@@ -8,13 +8,9 @@
 
 #include <linux/kref.h>
 #include <linux/mm_types.h>
+#include <linux/seq_file.h>
 #include <linux/types.h>
 #include <uapi/linux/patdev.h>
-
-enum patdev_obj_kind {
-	PATDEV_OBJ_ANON,
-	PATDEV_OBJ_SG,
-};
 
 struct patdev_obj;
 
@@ -22,10 +18,14 @@ struct patdev_obj;
  * struct patdev_obj_ops - what a kind of object provides
  * @pfn: page frame backing page @idx (< obj->npages) of the object
  * @release: free the object; called when the last reference drops
+ * @nsegs: number of physical segments, for PATDEV_IOC_OBJINFO (optional)
+ * @show: kind-specific lines for the debugfs view (optional)
  */
 struct patdev_obj_ops {
 	unsigned long (*pfn)(struct patdev_obj *obj, pgoff_t idx);
 	void (*release)(struct patdev_obj *obj);
+	unsigned int (*nsegs)(struct patdev_obj *obj);
+	void (*show)(struct patdev_obj *obj, struct seq_file *m);
 };
 
 /**
@@ -35,6 +35,7 @@ struct patdev_obj_ops {
  * @cache: memory type every mapping of the object gets
  * @npages: size in pages; faults at or past it raise SIGBUS
  * @nmaps: number of vmas currently mapping the object
+ * @readonly: no writable mapping may be made
  * @ops: kind-specific operations
  */
 struct patdev_obj {
@@ -43,6 +44,7 @@ struct patdev_obj {
 	enum patdev_cache cache;
 	pgoff_t npages;
 	atomic_t nmaps;
+	bool readonly;
 	const struct patdev_obj_ops *ops;
 };
 
@@ -52,11 +54,29 @@ void patdev_obj_init(struct patdev_obj *obj, enum patdev_obj_kind kind,
 struct patdev_obj *patdev_obj_get(struct patdev_obj *obj);
 void patdev_obj_put(struct patdev_obj *obj);
 pgprot_t patdev_obj_pgprot(const struct patdev_obj *obj, pgprot_t prot);
+struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff);
+long patdev_ioctl_objinfo(void __user *arg);
+int patdev_pages_set_memtype(struct page **pages, unsigned long n, enum patdev_cache cache);
+void patdev_pages_free(struct page **pages, unsigned long n, enum patdev_cache cache);
 
 /* patdev_anon.c: the shared anonymous object at offset 0 */
 extern unsigned int patdev_anon_max_mb;
 struct patdev_obj *patdev_anon_get_shared(pgoff_t npages);
+struct patdev_obj *patdev_anon_get(void);
 void patdev_anon_exit(void);
+
+/* patdev_sg.c: the scatter/gather object at offset PAGE_SIZE */
+int patdev_sg_init(void);
+void patdev_sg_exit(void);
+struct patdev_obj *patdev_sg_get(void);
+
+/* patdev_rw.c: read()/write() of the anonymous object's bytes */
+ssize_t patdev_read(struct file *file, char __user *buf, size_t count, loff_t *ppos);
+ssize_t patdev_write(struct file *file, const char __user *buf, size_t count, loff_t *ppos);
+
+/* patdev_debugfs.c */
+void patdev_debugfs_init(void);
+void patdev_debugfs_exit(void);
 
 /* patdev_mmap.c */
 extern const struct vm_operations_struct patdev_vm_ops;

@@ -15,7 +15,6 @@
 #include <linux/mutex.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <asm/set_memory.h>
 #include "patdev.h"
 
 unsigned int patdev_anon_max_mb = 256;
@@ -26,7 +25,6 @@ MODULE_PARM_DESC(anon_max_mb,
 struct patdev_anon {
 	struct patdev_obj obj;
 	struct page **pages;
-	bool wc;
 };
 
 /* The module's reference to the shared object; NULL until the first mmap. */
@@ -43,23 +41,12 @@ static unsigned long patdev_anon_pfn(struct patdev_obj *obj, pgoff_t idx)
 	return page_to_pfn(to_anon(obj)->pages[idx]);
 }
 
-static void patdev_anon_free_pages(struct patdev_anon *anon, pgoff_t n)
-{
-	pgoff_t i;
-
-	if (anon->wc && set_pages_array_wb(anon->pages, n))
-		pr_warn("patdev: restoring WB on %lu pages failed; leaking them\n", n);
-	else
-		for (i = 0; i < n; i++)
-			__free_page(anon->pages[i]);
-	kvfree(anon->pages);
-}
-
 static void patdev_anon_release(struct patdev_obj *obj)
 {
 	struct patdev_anon *anon = to_anon(obj);
 
-	patdev_anon_free_pages(anon, obj->npages);
+	patdev_pages_free(anon->pages, obj->npages, PATDEV_CACHE_WC);
+	kvfree(anon->pages);
 	kfree(anon);
 }
 
@@ -96,16 +83,16 @@ static struct patdev_obj *patdev_anon_create(pgoff_t npages)
 		}
 		cond_resched();
 	}
-	/* Zeroed through the WB alias above; set_pages_array_wc() flushes it. */
-	ret = set_pages_array_wc(anon->pages, npages);
+	/* Zeroed through the WB alias above; changing the memtype flushes it. */
+	ret = patdev_pages_set_memtype(anon->pages, npages, PATDEV_CACHE_WC);
 	if (ret)
 		goto err;
-	anon->wc = true;
 	patdev_obj_init(&anon->obj, PATDEV_OBJ_ANON, PATDEV_CACHE_WC, npages,
 			&patdev_anon_ops);
 	return &anon->obj;
 err:
-	patdev_anon_free_pages(anon, i);
+	patdev_pages_free(anon->pages, i, PATDEV_CACHE_WB);
+	kvfree(anon->pages);
 	kfree(anon);
 	return ERR_PTR(ret);
 }
@@ -135,6 +122,18 @@ struct patdev_obj *patdev_anon_get_shared(pgoff_t npages)
 	}
 	obj = patdev_obj_get(anon_shared);
 out:
+	mutex_unlock(&anon_lock);
+	return obj;
+}
+
+/* The shared object if the first mmap has created it: a new reference. */
+struct patdev_obj *patdev_anon_get(void)
+{
+	struct patdev_obj *obj = NULL;
+
+	mutex_lock(&anon_lock);
+	if (anon_shared)
+		obj = patdev_obj_get(anon_shared);
 	mutex_unlock(&anon_lock);
 	return obj;
 }

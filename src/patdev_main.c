@@ -20,7 +20,7 @@ static long patdev_ioctl_version(void __user *arg)
 	struct patdev_version v = {
 		.major = PATDEV_VERSION_MAJOR,
 		.minor = PATDEV_VERSION_MINOR,
-		.features = PATDEV_FEAT_QUERY,
+		.features = PATDEV_FEAT_QUERY | PATDEV_FEAT_OBJINFO | PATDEV_FEAT_RW,
 	};
 
 	return copy_to_user(arg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -35,6 +35,8 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return patdev_ioctl_version(uarg);
 	case PATDEV_IOC_QUERY:
 		return patdev_ioctl_query(uarg);
+	case PATDEV_IOC_OBJINFO:
+		return patdev_ioctl_objinfo(uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -42,7 +44,9 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static const struct file_operations patdev_fops = {
 	.owner = THIS_MODULE,
-	.open = nonseekable_open,
+	.llseek = default_llseek,
+	.read = patdev_read,
+	.write = patdev_write,
 	.unlocked_ioctl = patdev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = patdev_mmap,
@@ -61,14 +65,25 @@ static int __init patdev_init(void)
 	ret = patdev_query_init();
 	if (ret)
 		return ret;
+	ret = patdev_sg_init();
+	if (ret)
+		return ret;
 	patdev_misc.mode = patdev_mode & 0777;
-	return misc_register(&patdev_misc);
+	ret = misc_register(&patdev_misc);
+	if (ret) {
+		patdev_sg_exit();
+		return ret;
+	}
+	patdev_debugfs_init();
+	return 0;
 }
 
 static void __exit patdev_exit(void)
 {
+	patdev_debugfs_exit();
 	misc_deregister(&patdev_misc);
 	patdev_anon_exit();
+	patdev_sg_exit();
 }
 
 module_init(patdev_init);

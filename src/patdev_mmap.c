@@ -55,15 +55,21 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 
-	switch (vma->vm_pgoff) {
-	case PATDEV_PGOFF_ANON:
+	if (vma->vm_pgoff == PATDEV_PGOFF_ANON)
 		obj = patdev_anon_get_shared(vma_pages(vma));
-		break;
-	default:
-		return -ENXIO;
-	}
+	else
+		obj = patdev_obj_lookup(vma->vm_pgoff);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
+
+	if (obj->readonly) {
+		if (vma->vm_flags & VM_WRITE) {
+			patdev_obj_put(obj);
+			return -EACCES;
+		}
+		/* Nor may mprotect() make it writable later. */
+		vm_flags_clear(vma, VM_MAYWRITE);
+	}
 
 	/* Redirected: the mapping starts at the object's first page. */
 	vma->vm_pgoff = 0;

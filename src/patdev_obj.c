@@ -6,6 +6,8 @@
  * mapping of a page on one memory type.
  */
 #include <linux/mm.h>
+#include <linux/uaccess.h>
+#include <asm/set_memory.h>
 #include "patdev.h"
 
 void patdev_obj_init(struct patdev_obj *obj, enum patdev_obj_kind kind,
@@ -17,6 +19,7 @@ void patdev_obj_init(struct patdev_obj *obj, enum patdev_obj_kind kind,
 	obj->cache = cache;
 	obj->npages = npages;
 	atomic_set(&obj->nmaps, 0);
+	obj->readonly = false;
 	obj->ops = ops;
 }
 
@@ -60,4 +63,95 @@ pgprot_t patdev_obj_pgprot(const struct patdev_obj *obj, pgprot_t prot)
 	default:
 		return prot;
 	}
+}
+
+/**
+ * patdev_obj_lookup() - the object an mmap page offset names, if it exists
+ * @pgoff: PATDEV_PGOFF_*
+ *
+ * Return: a new reference; ERR_PTR(-ENOENT) for the anonymous object before
+ * the first mmap creates it, ERR_PTR(-ENXIO) for an offset naming nothing.
+ */
+struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff)
+{
+	struct patdev_obj *obj;
+
+	switch (pgoff) {
+	case PATDEV_PGOFF_ANON:
+		obj = patdev_anon_get();
+		return obj ?: ERR_PTR(-ENOENT);
+	case PATDEV_PGOFF_SG:
+		return patdev_sg_get();
+	default:
+		return ERR_PTR(-ENXIO);
+	}
+}
+
+long patdev_ioctl_objinfo(void __user *arg)
+{
+	struct patdev_objinfo info;
+	struct patdev_obj *obj;
+
+	if (copy_from_user(&info, arg, sizeof(info)))
+		return -EFAULT;
+	obj = patdev_obj_lookup(info.pgoff);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	info.kind = obj->kind;
+	info.size = (u64)obj->npages << PAGE_SHIFT;
+	info.cache = obj->cache;
+	info.nmaps = atomic_read(&obj->nmaps);
+	info.nsegs = obj->ops->nsegs ? obj->ops->nsegs(obj) : 0;
+	info.flags = obj->readonly ? PATDEV_OBJ_READONLY : 0;
+	patdev_obj_put(obj);
+	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+/**
+ * patdev_pages_set_memtype() - give RAM pages the kernel memtype @cache
+ * @pages: the pages
+ * @n: how many
+ * @cache: the mode their user mappings will ask for
+ *
+ * PAT answers a user mapping of RAM with the page's own memtype whatever
+ * the mapping asked, so the memtype must be set first. RAM cannot be
+ * strong UC: the UC modes both give UC-.
+ *
+ * Return: 0 or a negative errno from the set_memory code.
+ */
+int patdev_pages_set_memtype(struct page **pages, unsigned long n, enum patdev_cache cache)
+{
+	switch (cache) {
+	case PATDEV_CACHE_WC:
+		return set_pages_array_wc(pages, n);
+	case PATDEV_CACHE_UC:
+	case PATDEV_CACHE_UC_MINUS:
+		return set_pages_array_uc(pages, n);
+	default:
+		return 0;
+	}
+}
+
+/**
+ * patdev_pages_free() - restore WB on pages patdev_pages_set_memtype() set
+ * to @cache, then free them
+ * @pages: the pages, each an order-0 allocation
+ * @n: how many
+ * @cache: the mode they were set to (WB: they were never changed)
+ *
+ * Pages whose memtype cannot be restored are leaked: freeing them would
+ * hand WC or UC memory to the next user.
+ */
+void patdev_pages_free(struct page **pages, unsigned long n, enum patdev_cache cache)
+{
+	unsigned long i;
+
+	if (!n)
+		return;
+	if (cache != PATDEV_CACHE_WB && set_pages_array_wb(pages, n)) {
+		pr_warn("patdev: restoring WB on %lu pages failed; leaking them\n", n);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		__free_page(pages[i]);
 }

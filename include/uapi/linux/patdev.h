@@ -51,6 +51,8 @@ struct patdev_version {
 };
 
 #define PATDEV_FEAT_QUERY	(1ULL << 0)
+#define PATDEV_FEAT_OBJINFO	(1ULL << 1)
+#define PATDEV_FEAT_RW		(1ULL << 2)
 
 /**
  * struct patdev_query - NetBSD pmap_extract() for one user address
@@ -74,8 +76,44 @@ struct patdev_query {
 #define PATDEV_QUERY_DIRTY	(1ULL << 2)
 #define PATDEV_QUERY_YOUNG	(1ULL << 3)
 
+/**
+ * enum patdev_obj_kind - what backs an object
+ * @PATDEV_OBJ_ANON: anonymous RAM pages owned by the object
+ * @PATDEV_OBJ_SG: a scatter/gather list of physical ranges (FreeBSD OBJT_SG)
+ */
+enum patdev_obj_kind {
+	PATDEV_OBJ_ANON = 1,
+	PATDEV_OBJ_SG = 2,
+};
+
+/**
+ * struct patdev_objinfo - answer of PATDEV_IOC_OBJINFO
+ * @pgoff: in: mmap page offset naming the object (PATDEV_PGOFF_*)
+ * @kind: out: &enum patdev_obj_kind
+ * @size: out: object size in bytes; touching a mapping past it is SIGBUS
+ * @cache: out: &enum patdev_cache every mapping of the object gets
+ * @nmaps: out: number of vmas (in any process) mapping the object
+ * @nsegs: out: physical segments (anonymous objects: 0, pages are unordered)
+ * @flags: out: PATDEV_OBJ_READONLY
+ *
+ * Fails with ENOENT for the anonymous object before the first mmap creates
+ * it, and ENXIO for an offset naming no object.
+ */
+struct patdev_objinfo {
+	__u64 pgoff;
+	__u64 kind;
+	__u64 size;
+	__u64 cache;
+	__u64 nmaps;
+	__u64 nsegs;
+	__u64 flags;
+};
+
+#define PATDEV_OBJ_READONLY	(1ULL << 0)
+
 #define PATDEV_IOC_MAGIC	0xB7
 #define PATDEV_IOC_VERSION	_IOWR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version)
 #define PATDEV_IOC_QUERY	_IOWR(PATDEV_IOC_MAGIC, 0x01, struct patdev_query)
+#define PATDEV_IOC_OBJINFO	_IOWR(PATDEV_IOC_MAGIC, 0x02, struct patdev_objinfo)
 
 #endif /* _UAPI_LINUX_PATDEV_H */

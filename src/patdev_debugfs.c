@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A read-only view of the objects: <debugfs>/patdev/objects, one line per
+ * object plus its physical segments. Debugfs, not sysfs, because it is a
+ * multi-line listing meant for people and tests, not a stable ABI.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include "patdev.h"
+
+static struct dentry *patdev_dir;
+
+static const char *const cache_names[] = {
+	[PATDEV_CACHE_WB] = "WB",
+	[PATDEV_CACHE_WC] = "WC",
+	[PATDEV_CACHE_UC_MINUS] = "UC_MINUS",
+	[PATDEV_CACHE_UC] = "UC",
+	[PATDEV_CACHE_WT] = "WT",
+	[PATDEV_CACHE_WP] = "WP",
+};
+
+static int patdev_objects_show(struct seq_file *m, void *unused)
+{
+	static const pgoff_t pgoffs[] = { PATDEV_PGOFF_ANON, PATDEV_PGOFF_SG };
+	struct patdev_obj *obj;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(pgoffs); i++) {
+		obj = patdev_obj_lookup(pgoffs[i]);
+		if (IS_ERR(obj)) {
+			seq_printf(m, "pgoff %lu: none\n", pgoffs[i]);
+			continue;
+		}
+		seq_printf(m, "pgoff %lu: %s pages %lu cache %s maps %d refs %u%s\n",
+			   pgoffs[i], obj->kind == PATDEV_OBJ_ANON ? "anon" : "sg",
+			   obj->npages, cache_names[obj->cache], atomic_read(&obj->nmaps),
+			   kref_read(&obj->ref) - 1, obj->readonly ? " readonly" : "");
+		if (obj->ops->show)
+			obj->ops->show(obj, m);
+		patdev_obj_put(obj);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(patdev_objects);
+
+void patdev_debugfs_init(void)
+{
+	/* Debugfs failures are not fatal and need no checks. */
+	patdev_dir = debugfs_create_dir("patdev", NULL);
+	debugfs_create_file("objects", 0400, patdev_dir, NULL, &patdev_objects_fops);
+}
+
+void patdev_debugfs_exit(void)
+{
+	debugfs_remove_recursive(patdev_dir);
+}
