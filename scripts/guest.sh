@@ -21,19 +21,21 @@ dmesg_clean() {
 	return 0
 }
 
-case "$1" in
-check)
+# suite LABEL [MODULE PARAMETERS]: load, run the selftests, unload, scan dmesg.
+suite() {
+	label=$1
+	shift
 	start=$(dmesg | wc -l)
-	if modprobe patdev; then
-		result pass "modprobe patdev"
+	if modprobe patdev "$@"; then
+		result pass "$label modprobe patdev $*"
 	else
-		result fail "modprobe patdev"
+		result fail "$label modprobe patdev $*"
 	fi
 	where=$(modinfo -n patdev 2>/dev/null)
 	echo "# module file: $where"
 	case "$where" in
-	*/updates/dkms/*) result pass "module loaded from the DKMS install" ;;
-	*) result fail "module loaded from the DKMS install (got '$where')" ;;
+	*/updates/dkms/*) result pass "$label module loaded from the DKMS install" ;;
+	*) result fail "$label module loaded from the DKMS install (got '$where')" ;;
 	esac
 
 	echo "# running selftests/patdev_test"
@@ -43,27 +45,33 @@ check)
 	# A skipped test did not check anything: it counts as a failure.
 	sed -n 's/^ok [0-9]* \(.*\)$/\1/p' /tmp/patdev-tap | while read -r name; do
 		case "$name" in
-		*"# SKIP"*) result fail "selftest $name" ;;
-		*) result pass "selftest $name" ;;
+		*"# SKIP"*) result fail "$label selftest $name" ;;
+		*) result pass "$label selftest $name" ;;
 		esac
 	done
 	sed -n 's/^not ok [0-9]* \(.*\)$/\1/p' /tmp/patdev-tap | while read -r name; do
-		result fail "selftest $name"
+		result fail "$label selftest $name"
 	done
-	grep -q '^ok \|^not ok ' /tmp/patdev-tap || result fail "selftests produced no results"
+	grep -q '^ok \|^not ok ' /tmp/patdev-tap || result fail "$label selftests produced no results"
 
 	if modprobe -r patdev; then
-		result pass "modprobe -r patdev"
+		result pass "$label modprobe -r patdev (allowed once unmapped)"
 	else
-		result fail "modprobe -r patdev"
+		result fail "$label modprobe -r patdev (allowed once unmapped)"
 	fi
 	if dmesg_clean "$start"; then
-		result pass "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace"
+		result pass "$label dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace"
 	else
-		result fail "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace"
+		result fail "$label dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace"
 	fi
 	echo "# dmesg since module load:"
 	sed 's/^/#   /' /tmp/patdev-dmesg
+}
+
+case "$1" in
+check)
+	suite "[defaults]"
+	suite "[sg_readonly=1]" sg_readonly=1
 	;;
 demo)
 	start=$(dmesg | wc -l)

@@ -4,21 +4,31 @@
  * behaviour; cache modes are read back from the page tables through
  * PATDEV_IOC_QUERY, never taken from what the driver asked for.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "patdev_names.h"
 
 #define DEV "/dev/patdev"
+#define DEBUGFS "/sys/kernel/debug"
+#define OBJECTS DEBUGFS "/patdev/objects"
+/* Size of the anonymous object: the first test to map it creates it. */
 #define NPAGES 16
+#define MAXSEGS 64
 
 FIXTURE(patdev) {
 	int fd;
@@ -52,6 +62,93 @@ static int query(int fd, const void *addr, struct patdev_query *q)
 	return ioctl(fd, PATDEV_IOC_QUERY, q);
 }
 
+/* An address no access may succeed on: a PROT_NONE page. */
+static void *bad_ptr(void)
+{
+	return mmap(NULL, sysconf(_SC_PAGESIZE), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+static int objinfo(int fd, unsigned long pgoff, struct patdev_objinfo *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->pgoff = pgoff;
+	return ioctl(fd, PATDEV_IOC_OBJINFO, info);
+}
+
+/* PFN behind @addr, touching it first so that it is mapped; 0 if none. */
+static unsigned long long pfn_of(int fd, unsigned char *addr)
+{
+	struct patdev_query q;
+
+	(void)__atomic_load_n(addr, __ATOMIC_RELAXED);
+	if (query(fd, addr, &q) || !(q.flags & PATDEV_QUERY_PRESENT))
+		return 0;
+	return q.pfn;
+}
+
+/* Touch @addr in a child; returns the signal that killed it, or 0. */
+static int touch_in_child(unsigned char *addr, int write)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (write)
+			__atomic_store_n(addr, 1, __ATOMIC_RELAXED);
+		else
+			(void)__atomic_load_n(addr, __ATOMIC_RELAXED);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+struct seg {
+	unsigned long long off, paddr, len;
+};
+
+/* The sg object's segments, as the debugfs view lists them. */
+static int read_sg_segments(struct seg *segs, int max)
+{
+	char line[256];
+	int n = 0, in_sg = 0;
+	FILE *f;
+
+	if (access(OBJECTS, R_OK))
+		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+	f = fopen(OBJECTS, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "pgoff ", 6)) {
+			in_sg = atoi(line + 6) == PATDEV_PGOFF_SG;
+			continue;
+		}
+		if (in_sg && n < max &&
+		    sscanf(line, " seg %*u off %llx paddr %llx len %llx",
+			   &segs[n].off, &segs[n].paddr, &segs[n].len) == 3)
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static int read_param(const char *name)
+{
+	char path[128], c = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/patdev/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fread(&c, 1, 1, f) != 1)
+		c = 0;
+	fclose(f);
+	return c == 'Y' || c == '1';
+}
+
 TEST_F(patdev, node_is_char_device_mode_0600)
 {
 	struct stat st;
@@ -75,7 +172,7 @@ TEST_F(patdev, version_ioctl)
 
 TEST_F(patdev, version_ioctl_bad_pointer_efault)
 {
-	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_VERSION, (void *)8));
+	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_VERSION, bad_ptr()));
 	ASSERT_EQ(EFAULT, errno);
 }
 
@@ -87,6 +184,30 @@ TEST_F(patdev, unknown_ioctl_enotty)
 	ASSERT_EQ(ENOTTY, errno);
 	ASSERT_EQ(-1, ioctl(self->fd, _IO('x', 1)));
 	ASSERT_EQ(ENOTTY, errno);
+}
+
+TEST_F(patdev, anon_created_by_first_mmap_sized_and_zeroed)
+{
+	size_t len = NPAGES * self->page;
+	struct patdev_objinfo info;
+	unsigned char *p;
+	size_t i;
+
+	/* Runs first: nothing has mapped offset 0 since the module loaded. */
+	ASSERT_EQ(-1, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(ENOENT, errno);
+	p = map_anon(_metadata, self->fd, len);
+	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(PATDEV_OBJ_ANON, info.kind);
+	ASSERT_EQ(len, info.size);
+	ASSERT_EQ(PATDEV_CACHE_WC, info.cache);
+	ASSERT_EQ(1, info.nmaps);
+	ASSERT_EQ(0, info.nsegs);
+	for (i = 0; i < len; i++)
+		ASSERT_EQ(0, p[i]) TH_LOG("byte %zu of a new object is not zero", i);
+	ASSERT_EQ(0, munmap(p, len));
+	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(0, info.nmaps);
 }
 
 TEST_F(patdev, anon_page_writable_and_readable)
@@ -157,8 +278,331 @@ TEST_F(patdev, query_outside_patdev_vma_einval)
 
 TEST_F(patdev, query_bad_pointer_efault)
 {
-	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_QUERY, (void *)8));
+	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_QUERY, bad_ptr()));
 	ASSERT_EQ(EFAULT, errno);
+}
+
+TEST_F(patdev, anon_shared_between_mappings_and_files)
+{
+	size_t len = NPAGES * self->page;
+	int fd2 = open(DEV, O_RDWR);
+	unsigned char *a, *b;
+
+	ASSERT_GE(fd2, 0);
+	a = map_anon(_metadata, self->fd, len);
+	b = map_anon(_metadata, fd2, len);
+	ASSERT_NE(a, b);
+	a[3 * self->page + 1] = 0xa5;
+	ASSERT_EQ(0xa5, b[3 * self->page + 1]);
+	ASSERT_EQ(pfn_of(self->fd, a + self->page), pfn_of(fd2, b + self->page));
+	munmap(a, len);
+	munmap(b, len);
+	close(fd2);
+}
+
+TEST_F(patdev, anon_shared_across_fork)
+{
+	size_t len = NPAGES * self->page;
+	unsigned char *p = map_anon(_metadata, self->fd, len);
+	struct patdev_objinfo info;
+	int status;
+	pid_t pid;
+
+	p[0] = 1;
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		/* The child's copy of the vma holds its own reference. */
+		if (objinfo(self->fd, PATDEV_PGOFF_ANON, &info) || info.nmaps != 2)
+			_exit(1);
+		p[0] = 2;
+		p[len - 1] = 3;
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(2, p[0]);
+	ASSERT_EQ(3, p[len - 1]);
+	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(1, info.nmaps);
+	munmap(p, len);
+}
+
+TEST_F(patdev, anon_shared_with_unrelated_process)
+{
+	size_t len = NPAGES * self->page;
+	unsigned char *p;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		/* Its own open and its own mmap: nothing inherited. */
+		int fd = open(DEV, O_RDWR);
+		unsigned char *q = fd < 0 ? MAP_FAILED :
+			mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+		if (q == MAP_FAILED)
+			_exit(1);
+		memset(q, 0x3c, len);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	p = map_anon(_metadata, self->fd, len);
+	ASSERT_EQ(0x3c, p[0]);
+	ASSERT_EQ(0x3c, p[len - 1]);
+	munmap(p, len);
+}
+
+TEST_F(patdev, anon_smaller_second_mapping_shares_start)
+{
+	unsigned char *full = map_anon(_metadata, self->fd, NPAGES * self->page);
+	unsigned char *small = map_anon(_metadata, self->fd, self->page);
+
+	ASSERT_NE(0, pfn_of(self->fd, full));
+	ASSERT_EQ(pfn_of(self->fd, full), pfn_of(self->fd, small));
+	munmap(full, NPAGES * self->page);
+	munmap(small, self->page);
+}
+
+TEST_F(patdev, anon_larger_mapping_sigbus_past_object_end)
+{
+	size_t len = (NPAGES + 2) * self->page;
+	unsigned char *p = map_anon(_metadata, self->fd, len);
+
+	ASSERT_EQ(0, touch_in_child(p + (NPAGES - 1) * self->page, 1));
+	ASSERT_EQ(SIGBUS, touch_in_child(p + NPAGES * self->page, 0));
+	ASSERT_EQ(SIGBUS, touch_in_child(p + (NPAGES + 1) * self->page, 1));
+	munmap(p, len);
+}
+
+TEST_F(patdev, map_private_einval)
+{
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+				   self->fd, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->page, PROT_READ, MAP_PRIVATE, self->fd,
+				   PATDEV_PGOFF_SG * self->page));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+TEST_F(patdev, offset_naming_no_object_enxio)
+{
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->page, PROT_READ, MAP_SHARED, self->fd,
+				   2 * self->page));
+	ASSERT_EQ(ENXIO, errno);
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->page, PROT_READ, MAP_SHARED, self->fd,
+				   1000 * self->page));
+	ASSERT_EQ(ENXIO, errno);
+}
+
+TEST_F(patdev, write_mapping_through_readonly_fd_eacces)
+{
+	int ro = open(DEV, O_RDONLY);
+	void *p;
+
+	ASSERT_GE(ro, 0);
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0));
+	ASSERT_EQ(EACCES, errno);
+	p = mmap(NULL, self->page, PROT_READ, MAP_SHARED, ro, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(-1, mprotect(p, self->page, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(EACCES, errno);
+	munmap(p, self->page);
+	close(ro);
+}
+
+TEST_F(patdev, sg_write_mapping_follows_readonly_object)
+{
+	int readonly = read_param("sg_readonly");
+	struct patdev_objinfo info;
+	void *p;
+
+	ASSERT_GE(readonly, 0);
+	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_SG, &info));
+	ASSERT_EQ(readonly, !!(info.flags & PATDEV_OBJ_READONLY));
+	p = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
+		 PATDEV_PGOFF_SG * self->page);
+	if (readonly) {
+		ASSERT_EQ(MAP_FAILED, p);
+		ASSERT_EQ(EACCES, errno);
+		p = mmap(NULL, self->page, PROT_READ, MAP_SHARED, self->fd,
+			 PATDEV_PGOFF_SG * self->page);
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_EQ(-1, mprotect(p, self->page, PROT_READ | PROT_WRITE));
+		ASSERT_EQ(EACCES, errno);
+	} else {
+		ASSERT_NE(MAP_FAILED, p);
+	}
+	munmap(p, self->page);
+}
+
+TEST_F(patdev, mremap_cannot_grow_mapping)
+{
+	unsigned char *p = map_anon(_metadata, self->fd, self->page);
+
+	ASSERT_EQ(MAP_FAILED, mremap(p, self->page, 2 * self->page, MREMAP_MAYMOVE));
+	ASSERT_EQ(EFAULT, errno);
+	munmap(p, self->page);
+}
+
+TEST_F(patdev, split_vma_keeps_counts_and_data)
+{
+	unsigned char *p = map_anon(_metadata, self->fd, 3 * self->page);
+	struct patdev_objinfo info;
+
+	p[0] = 0x11;
+	p[2 * self->page] = 0x22;
+	ASSERT_EQ(0, munmap(p + self->page, self->page));
+	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(2, info.nmaps);
+	ASSERT_EQ(0x11, p[0]);
+	ASSERT_EQ(0x22, p[2 * self->page]);
+	ASSERT_EQ(0, munmap(p, self->page));
+	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(1, info.nmaps);
+	ASSERT_EQ(0x22, p[2 * self->page]);
+	ASSERT_EQ(0, munmap(p + 2 * self->page, self->page));
+	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(0, info.nmaps);
+}
+
+TEST_F(patdev, sg_object_info)
+{
+	struct patdev_objinfo info;
+
+	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_SG, &info));
+	ASSERT_EQ(PATDEV_OBJ_SG, info.kind);
+	ASSERT_EQ(16 * self->page, info.size);
+	/* RAM cannot be strong UC on x86: PAT gives it UC-. */
+	ASSERT_EQ(PATDEV_CACHE_UC_MINUS, info.cache);
+	ASSERT_GT(info.nsegs, 1) TH_LOG("the default sg object should be scattered");
+	ASSERT_EQ(0, info.nmaps);
+}
+
+TEST_F(patdev, sg_pte_cache_mode_is_object_mode)
+{
+	struct patdev_objinfo info;
+	struct patdev_query q;
+	unsigned char *p;
+
+	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_SG, &info));
+	p = mmap(NULL, self->page, PROT_READ, MAP_SHARED, self->fd, PATDEV_PGOFF_SG * self->page);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(0, pfn_of(self->fd, p));
+	ASSERT_EQ(0, query(self->fd, p, &q));
+	EXPECT_STREQ(patdev_cache_name(info.cache), patdev_cache_name(q.cache));
+	munmap(p, self->page);
+}
+
+TEST_F(patdev, sg_mapping_starts_at_object_start_and_follows_sglist)
+{
+	struct patdev_objinfo info;
+	struct seg segs[MAXSEGS];
+	unsigned long long pfn;
+	unsigned char *p;
+	size_t i, npages;
+	int n, s;
+
+	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_SG, &info));
+	n = read_sg_segments(segs, MAXSEGS);
+	ASSERT_EQ(info.nsegs, n) TH_LOG("segments in %s", OBJECTS);
+	npages = info.size / self->page;
+	p = mmap(NULL, info.size, PROT_READ, MAP_SHARED, self->fd, PATDEV_PGOFF_SG * self->page);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0, s = 0; i < npages; i++) {
+		unsigned long long off = i * self->page;
+
+		while (s < n && off >= segs[s].off + segs[s].len)
+			s++;
+		ASSERT_LT(s, n);
+		pfn = (segs[s].paddr + off - segs[s].off) / self->page;
+		ASSERT_EQ(pfn, pfn_of(self->fd, p + off)) TH_LOG("page %zu", i);
+	}
+	munmap(p, info.size);
+}
+
+TEST_F(patdev, sg_larger_mapping_sigbus_past_object_end)
+{
+	struct patdev_objinfo info;
+	unsigned char *p;
+
+	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_SG, &info));
+	p = mmap(NULL, info.size + self->page, PROT_READ, MAP_SHARED, self->fd,
+		 PATDEV_PGOFF_SG * self->page);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, touch_in_child(p + info.size - self->page, 0));
+	ASSERT_EQ(SIGBUS, touch_in_child(p + info.size, 0));
+	munmap(p, info.size + self->page);
+}
+
+TEST_F(patdev, pwrite_then_read_through_mapping)
+{
+	size_t len = NPAGES * self->page;
+	unsigned char *p = map_anon(_metadata, self->fd, len);
+	char msg[] = "written by pwrite across a page boundary";
+	off_t off = 2 * self->page - 10;
+
+	ASSERT_EQ(sizeof(msg), pwrite(self->fd, msg, sizeof(msg), off));
+	ASSERT_EQ(0, memcmp(p + off, msg, sizeof(msg)));
+	munmap(p, len);
+}
+
+TEST_F(patdev, write_through_mapping_then_pread)
+{
+	size_t len = NPAGES * self->page;
+	unsigned char *p = map_anon(_metadata, self->fd, len);
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(buf); i++)
+		p[5 * self->page - 32 + i] = (unsigned char)(0x80 + i);
+	ASSERT_EQ(sizeof(buf), pread(self->fd, buf, sizeof(buf), 5 * self->page - 32));
+	for (i = 0; i < sizeof(buf); i++)
+		ASSERT_EQ((unsigned char)(0x80 + i), (unsigned char)buf[i]);
+	munmap(p, len);
+}
+
+TEST_F(patdev, rw_at_object_end)
+{
+	size_t len = NPAGES * self->page;
+	char buf[16] = { 0 };
+
+	ASSERT_EQ(8, pread(self->fd, buf, sizeof(buf), len - 8));
+	ASSERT_EQ(0, pread(self->fd, buf, sizeof(buf), len));
+	ASSERT_EQ(-1, pwrite(self->fd, buf, sizeof(buf), len));
+	ASSERT_EQ(ENOSPC, errno);
+	ASSERT_EQ(-1, pread(self->fd, bad_ptr(), sizeof(buf), 0));
+	ASSERT_EQ(EFAULT, errno);
+}
+
+TEST_F(patdev, objinfo_bad_input)
+{
+	struct patdev_objinfo info;
+
+	ASSERT_EQ(-1, objinfo(self->fd, 2, &info));
+	ASSERT_EQ(ENXIO, errno);
+	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_OBJINFO, bad_ptr()));
+	ASSERT_EQ(EFAULT, errno);
+}
+
+/* Last: it closes the fixture's file and leaves the module loaded. */
+TEST_F(patdev, unload_refused_while_mapped)
+{
+	unsigned char *p = map_anon(_metadata, self->fd, self->page);
+
+	/* Only the mapping is left to hold the module. */
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(-1, syscall(__NR_delete_module, "patdev", O_NONBLOCK));
+	ASSERT_EQ(EWOULDBLOCK, errno);
+	p[0] = 7;
+	ASSERT_EQ(7, p[0]);
+	ASSERT_EQ(0, munmap(p, self->page));
 }
 
 TEST_HARNESS_MAIN
