@@ -400,6 +400,13 @@ TEST_F(patdev, offset_naming_no_object_enxio)
 	ASSERT_EQ(ENXIO, errno);
 }
 
+TEST_F(patdev, unaligned_offset_einval)
+{
+	/* FreeBSD rounds the offset down; Linux's mmap(2) refuses it first. */
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->page, PROT_READ, MAP_SHARED, self->fd, 1));
+	ASSERT_EQ(EINVAL, errno);
+}
+
 TEST_F(patdev, write_mapping_through_readonly_fd_eacces)
 {
 	int ro = open(DEV, O_RDONLY);
