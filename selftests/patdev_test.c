@@ -533,6 +533,24 @@ TEST_F(patdev, sg_mapping_starts_at_object_start_and_follows_sglist)
 	munmap(p, info.size);
 }
 
+TEST_F(patdev, sglist_in_kernel_checks)
+{
+	char line[256];
+	int ok = 0;
+	FILE *f;
+
+	if (access(OBJECTS, R_OK))
+		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+	f = fopen(DEBUGFS "/patdev/sglist_selftest", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		EXPECT_EQ(0, strncmp(line, "ok ", 3)) TH_LOG("%s", line);
+		ok++;
+	}
+	fclose(f);
+	ASSERT_GE(ok, 20);
+}
+
 TEST_F(patdev, sg_larger_mapping_sigbus_past_object_end)
 {
 	struct patdev_objinfo info;

@@ -12,6 +12,7 @@
 #include <linux/types.h>
 #include <uapi/linux/patdev.h>
 
+struct dentry;
 struct patdev_obj;
 
 /**
@@ -77,6 +78,7 @@ ssize_t patdev_write(struct file *file, const char __user *buf, size_t count, lo
 /* patdev_debugfs.c */
 void patdev_debugfs_init(void);
 void patdev_debugfs_exit(void);
+void patdev_sglist_test_init(struct dentry *dir);
 
 /* patdev_mmap.c */
 extern const struct vm_operations_struct patdev_vm_ops;

@@ -48,6 +48,7 @@ void patdev_debugfs_init(void)
 	/* Debugfs failures are not fatal and need no checks. */
 	patdev_dir = debugfs_create_dir("patdev", NULL);
 	debugfs_create_file("objects", 0400, patdev_dir, NULL, &patdev_objects_fops);
+	patdev_sglist_test_init(patdev_dir);
 }
 
 void patdev_debugfs_exit(void)
