@@ -168,6 +168,9 @@ TEST_F(patdev, version_ioctl)
 	ASSERT_EQ(PATDEV_VERSION_MAJOR, v.major);
 	ASSERT_EQ(PATDEV_VERSION_MINOR, v.minor);
 	ASSERT_TRUE(v.features & PATDEV_FEAT_QUERY);
+	ASSERT_TRUE(v.features & PATDEV_FEAT_OBJINFO);
+	ASSERT_TRUE(v.features & PATDEV_FEAT_RW);
+	ASSERT_TRUE(v.features & PATDEV_FEAT_PREFAULT);
 }
 
 TEST_F(patdev, version_ioctl_bad_pointer_efault)
@@ -613,6 +616,227 @@ TEST_F(patdev, objinfo_bad_input)
 	ASSERT_EQ(ENXIO, errno);
 	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_OBJINFO, bad_ptr()));
 	ASSERT_EQ(EFAULT, errno);
+}
+
+static int prefault(int fd, const void *addr, size_t len, unsigned int flags,
+		    unsigned long long *npages)
+{
+	struct patdev_prefault pf = {
+		.addr = (uintptr_t)addr, .len = len, .flags = flags,
+	};
+	int ret = ioctl(fd, PATDEV_IOC_PREFAULT, &pf);
+
+	if (npages)
+		*npages = pf.npages;
+	return ret;
+}
+
+static int range_query(int fd, const void *addr, size_t len, struct patdev_range_query *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->addr = (uintptr_t)addr;
+	r->len = len;
+	return ioctl(fd, PATDEV_IOC_RANGE_QUERY, r);
+}
+
+TEST_F(patdev, map_populate_does_not_populate_pfnmap)
+{
+	size_t len = 4 * self->page;
+	struct patdev_range_query r;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, self->fd, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, range_query(self->fd, p, len, &r));
+	ASSERT_EQ(0, r.resident);
+	ASSERT_EQ(-1, madvise(p, len, MADV_POPULATE_READ));
+	ASSERT_EQ(EINVAL, errno);
+	munmap(p, len);
+}
+
+TEST_F(patdev, prefault_read_enters_present_clean_entries)
+{
+	size_t len = 8 * self->page;
+	unsigned char *p = map_anon(_metadata, self->fd, len);
+	struct patdev_range_query r;
+	unsigned long long n = 0;
+	struct patdev_query q;
+
+	ASSERT_EQ(0, range_query(self->fd, p, len, &r));
+	ASSERT_EQ(0, r.resident);
+	ASSERT_EQ(0, prefault(self->fd, p, len, PATDEV_PREFAULT_READ, &n));
+	ASSERT_EQ(8, n);
+	ASSERT_EQ(0, range_query(self->fd, p, len, &r));
+	ASSERT_EQ(8, r.resident);
+	ASSERT_EQ(0, r.dirty);
+	ASSERT_EQ(0, query(self->fd, p + 7 * self->page, &q));
+	ASSERT_TRUE(q.flags & PATDEV_QUERY_PRESENT);
+	ASSERT_FALSE(q.flags & PATDEV_QUERY_DIRTY);
+	EXPECT_STREQ("WC", patdev_cache_name(q.cache));
+	munmap(p, len);
+}
+
+TEST_F(patdev, prefault_write_enters_dirty_writable_entries)
+{
+	size_t len = 8 * self->page;
+	unsigned char *p = map_anon(_metadata, self->fd, len);
+	struct patdev_range_query r;
+	unsigned long long n = 0;
+
+	ASSERT_EQ(0, prefault(self->fd, p, len, PATDEV_PREFAULT_WRITE, &n));
+	ASSERT_EQ(8, n);
+	ASSERT_EQ(0, range_query(self->fd, p, len, &r));
+	ASSERT_EQ(8, r.resident);
+	ASSERT_EQ(8, r.writable);
+	ASSERT_EQ(8, r.dirty);
+	ASSERT_EQ(8, r.young);
+	munmap(p, len);
+}
+
+TEST_F(patdev, prefault_write_on_readonly_mapping_eacces)
+{
+	void *p = mmap(NULL, self->page, PROT_READ, MAP_SHARED, self->fd, 0);
+	unsigned long long n = 0;
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(-1, prefault(self->fd, p, self->page, PATDEV_PREFAULT_WRITE, NULL));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(0, prefault(self->fd, p, self->page, PATDEV_PREFAULT_READ, &n));
+	ASSERT_EQ(1, n);
+	munmap(p, self->page);
+}
+
+TEST_F(patdev, prefault_spans_adjacent_vmas_but_not_holes)
+{
+	size_t half = 4 * self->page;
+	struct patdev_range_query r;
+	unsigned long long n = 0;
+	unsigned char *p;
+
+	/* Reserve 8 pages, then put two patdev mappings side by side in them. */
+	p = mmap(NULL, 2 * half, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(p, mmap(p, half, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, self->fd, 0));
+	ASSERT_EQ(p + half, mmap(p + half, half, PROT_READ, MAP_SHARED | MAP_FIXED, self->fd,
+				 PATDEV_PGOFF_SG * self->page));
+	ASSERT_EQ(0, prefault(self->fd, p, 2 * half, PATDEV_PREFAULT_READ, &n));
+	ASSERT_EQ(8, n);
+	ASSERT_EQ(0, range_query(self->fd, p, 2 * half, &r));
+	ASSERT_EQ(8, r.resident);
+	/* A foreign page in the middle makes the range invalid. */
+	ASSERT_EQ(p + self->page, mmap(p + self->page, self->page, PROT_READ,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	ASSERT_EQ(-1, prefault(self->fd, p, 2 * half, PATDEV_PREFAULT_READ, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, range_query(self->fd, p, 2 * half, &r));
+	ASSERT_EQ(EINVAL, errno);
+	munmap(p, 2 * half);
+}
+
+TEST_F(patdev, prefault_stops_at_object_end)
+{
+	size_t len = (NPAGES + 2) * self->page;
+	unsigned char *p = map_anon(_metadata, self->fd, len);
+	unsigned long long n = 0;
+
+	ASSERT_EQ(0, prefault(self->fd, p, len, PATDEV_PREFAULT_READ, &n));
+	ASSERT_EQ(NPAGES, n);
+	munmap(p, len);
+}
+
+static int set_mmap_flags(int fd, unsigned int flags, unsigned int reserved)
+{
+	struct patdev_mmap_flags mf = { .flags = flags, .reserved = reserved };
+
+	return ioctl(fd, PATDEV_IOC_SET_MMAP_FLAGS, &mf);
+}
+
+TEST_F(patdev, mmap_flags_prefault_next_mmaps_of_the_file)
+{
+	size_t len = 4 * self->page;
+	struct patdev_range_query r;
+	int other = open(DEV, O_RDWR);
+	void *p, *q;
+
+	ASSERT_GE(other, 0);
+	ASSERT_EQ(0, set_mmap_flags(self->fd, PATDEV_PREFAULT_WRITE, 0));
+	p = map_anon(_metadata, self->fd, len);
+	ASSERT_EQ(0, range_query(self->fd, p, len, &r));
+	ASSERT_EQ(4, r.resident);
+	ASSERT_EQ(4, r.dirty);
+	/* Another open file is not affected. */
+	q = map_anon(_metadata, other, len);
+	ASSERT_EQ(0, range_query(other, q, len, &r));
+	ASSERT_EQ(0, r.resident);
+	munmap(q, len);
+	/* WRITE needs a writable mapping; READ does not. */
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, 0));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(0, set_mmap_flags(self->fd, PATDEV_PREFAULT_READ, 0));
+	q = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, PATDEV_PGOFF_SG * self->page);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ(0, range_query(self->fd, q, len, &r));
+	ASSERT_EQ(4, r.resident);
+	ASSERT_EQ(0, r.dirty);
+	munmap(q, len);
+	ASSERT_EQ(0, set_mmap_flags(self->fd, 0, 0));
+	q = map_anon(_metadata, self->fd, len);
+	ASSERT_EQ(0, range_query(self->fd, q, len, &r));
+	ASSERT_EQ(0, r.resident);
+	munmap(q, len);
+	munmap(p, len);
+	close(other);
+}
+
+TEST_F(patdev, mmap_flags_bad_input)
+{
+	ASSERT_EQ(-1, set_mmap_flags(self->fd, PATDEV_PREFAULT_READ | PATDEV_PREFAULT_WRITE, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, set_mmap_flags(self->fd, 1U << 9, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, set_mmap_flags(self->fd, PATDEV_PREFAULT_READ, 1));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_SET_MMAP_FLAGS, bad_ptr()));
+	ASSERT_EQ(EFAULT, errno);
+}
+
+TEST_F(patdev, prefault_bad_input)
+{
+	size_t len = 2 * self->page;
+	unsigned char *p = map_anon(_metadata, self->fd, len);
+	struct patdev_prefault pf = {
+		.addr = (uintptr_t)p, .len = len, .flags = PATDEV_PREFAULT_READ, .reserved = 1,
+	};
+	struct patdev_range_query r;
+	int on_stack;
+
+	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_PREFAULT, &pf));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, prefault(self->fd, p, len, 0, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, prefault(self->fd, p, len, PATDEV_PREFAULT_READ | PATDEV_PREFAULT_WRITE,
+			       NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, prefault(self->fd, p, len, 1U << 7, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, prefault(self->fd, p, 0, PATDEV_PREFAULT_READ, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	/* Partial overlap: starts inside the mapping, ends past it. */
+	ASSERT_EQ(-1, prefault(self->fd, p + self->page, len, PATDEV_PREFAULT_READ, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, prefault(self->fd, &on_stack, sizeof(on_stack), PATDEV_PREFAULT_READ, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	/* Wraps around the address space. */
+	ASSERT_EQ(-1, prefault(self->fd, p, (size_t)-self->page, PATDEV_PREFAULT_READ, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_PREFAULT, bad_ptr()));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, range_query(self->fd, p, 0, &r));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, range_query(self->fd, p, (size_t)-self->page, &r));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_RANGE_QUERY, bad_ptr()));
+	ASSERT_EQ(EFAULT, errno);
+	munmap(p, len);
 }
 
 /* Last: it closes the fixture's file and leaves the module loaded. */

@@ -80,12 +80,29 @@ void patdev_debugfs_init(void);
 void patdev_debugfs_exit(void);
 void patdev_sglist_test_init(struct dentry *dir);
 
+/**
+ * struct patdev_file - state of one open file
+ * @mmap_prefault: PATDEV_PREFAULT_* applied to every later mmap, or 0
+ */
+struct patdev_file {
+	u32 mmap_prefault;
+};
+
 /* patdev_mmap.c */
 extern const struct vm_operations_struct patdev_vm_ops;
 int patdev_mmap(struct file *file, struct vm_area_struct *vma);
+int patdev_range_check(struct mm_struct *mm, u64 addr, u64 len, bool write,
+		       unsigned long *start, unsigned long *end);
+
+/* patdev_prefault.c */
+long patdev_ioctl_prefault(void __user *arg);
+long patdev_ioctl_set_mmap_flags(struct patdev_file *pfile, void __user *arg);
+long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
+			 unsigned long end, bool write);
 
 /* patdev_query.c */
 int patdev_query_init(void);
 long patdev_ioctl_query(void __user *arg);
+long patdev_ioctl_range_query(void __user *arg);
 
 #endif /* _PATDEV_H */

@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "patdev.h"
 
@@ -20,10 +21,28 @@ static long patdev_ioctl_version(void __user *arg)
 	struct patdev_version v = {
 		.major = PATDEV_VERSION_MAJOR,
 		.minor = PATDEV_VERSION_MINOR,
-		.features = PATDEV_FEAT_QUERY | PATDEV_FEAT_OBJINFO | PATDEV_FEAT_RW,
+		.features = PATDEV_FEAT_QUERY | PATDEV_FEAT_OBJINFO | PATDEV_FEAT_RW |
+			    PATDEV_FEAT_PREFAULT,
 	};
 
 	return copy_to_user(arg, &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+static int patdev_open(struct inode *inode, struct file *file)
+{
+	struct patdev_file *pfile = kzalloc(sizeof(*pfile), GFP_KERNEL);
+
+	if (!pfile)
+		return -ENOMEM;
+	/* Replaces the miscdevice pointer misc_open() left here. */
+	file->private_data = pfile;
+	return 0;
+}
+
+static int patdev_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
 }
 
 static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -37,6 +56,12 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return patdev_ioctl_query(uarg);
 	case PATDEV_IOC_OBJINFO:
 		return patdev_ioctl_objinfo(uarg);
+	case PATDEV_IOC_PREFAULT:
+		return patdev_ioctl_prefault(uarg);
+	case PATDEV_IOC_RANGE_QUERY:
+		return patdev_ioctl_range_query(uarg);
+	case PATDEV_IOC_SET_MMAP_FLAGS:
+		return patdev_ioctl_set_mmap_flags(file->private_data, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -44,6 +69,8 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static const struct file_operations patdev_fops = {
 	.owner = THIS_MODULE,
+	.open = patdev_open,
+	.release = patdev_release,
 	.llseek = default_llseek,
 	.read = patdev_read,
 	.write = patdev_write,

@@ -6,6 +6,7 @@
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/overflow.h>
 #include "compat.h"
 #include "patdev.h"
 
@@ -46,7 +47,10 @@ const struct vm_operations_struct patdev_vm_ops = {
 
 int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 {
+	struct patdev_file *pfile = file->private_data;
+	u32 prefault = READ_ONCE(pfile->mmap_prefault);
 	struct patdev_obj *obj;
+	long n;
 
 	/*
 	 * FreeBSD refuses MAP_PRIVATE on a device; on Linux a COW vma would
@@ -54,6 +58,8 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	 */
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
+	if (prefault == PATDEV_PREFAULT_WRITE && !(vma->vm_flags & VM_WRITE))
+		return -EACCES;
 
 	if (vma->vm_pgoff == PATDEV_PGOFF_ANON)
 		obj = patdev_anon_get_shared(vma_pages(vma));
@@ -78,5 +84,50 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = patdev_obj_pgprot(obj, vma->vm_page_prot);
 	atomic_inc(&obj->nmaps);
+	if (!prefault)
+		return 0;
+
+	n = patdev_prefault_vma(vma, vma->vm_start, vma->vm_end,
+				prefault == PATDEV_PREFAULT_WRITE);
+	if (n >= 0)
+		return 0;
+	/* ->close is not called for a failed mmap; the core unmaps entries. */
+	atomic_dec(&obj->nmaps);
+	patdev_obj_put(obj);
+	return n;
+}
+
+/**
+ * patdev_range_check() - check that a user range lies in patdev mappings
+ * @mm: the caller's mm, mmap lock held
+ * @addr: start, rounded down to a page
+ * @len: length, rounded up to pages
+ * @write: every vma of the range must be writable
+ * @start: out: page-aligned start
+ * @end: out: page-aligned end
+ *
+ * The range may span several adjacent patdev vmas but no hole and no
+ * foreign vma.
+ *
+ * Return: 0, -EINVAL (empty, wrapping, holes, foreign vmas) or -EACCES.
+ */
+int patdev_range_check(struct mm_struct *mm, u64 addr, u64 len, bool write,
+		       unsigned long *start, unsigned long *end)
+{
+	struct vm_area_struct *vma;
+	unsigned long pos;
+	u64 last;
+
+	if (!mm || !len || check_add_overflow(addr, len - 1, &last) || last >= TASK_SIZE)
+		return -EINVAL;
+	*start = addr & PAGE_MASK;
+	*end = (last | ~PAGE_MASK) + 1;
+	for (pos = *start; pos < *end; pos = vma->vm_end) {
+		vma = vma_lookup(mm, pos);
+		if (!vma || vma->vm_ops != &patdev_vm_ops)
+			return -EINVAL;
+		if (write && !(vma->vm_flags & VM_WRITE))
+			return -EACCES;
+	}
 	return 0;
 }

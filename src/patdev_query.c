@@ -6,6 +6,7 @@
  * necessarily the type PAT lets through.
  */
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include <asm/pgtable.h>
 #include "compat.h"
@@ -91,6 +92,44 @@ long patdev_ioctl_query(void __user *arg)
 out:
 	mmap_read_unlock(mm);
 	if (!ret && copy_to_user(arg, &q, sizeof(q)))
+		ret = -EFAULT;
+	return ret;
+}
+
+long patdev_ioctl_range_query(void __user *arg)
+{
+	struct mm_struct *mm = current->mm;
+	struct patdev_range_query r;
+	unsigned long start, end, addr, pfn;
+	struct vm_area_struct *vma = NULL;
+	pteval_t flags;
+	long ret;
+
+	if (copy_from_user(&r, arg, sizeof(r)))
+		return -EFAULT;
+	r.resident = 0;
+	r.writable = 0;
+	r.dirty = 0;
+	r.young = 0;
+	if (!mm)
+		return -EINVAL;
+	mmap_read_lock(mm);
+	ret = patdev_range_check(mm, r.addr, r.len, false, &start, &end);
+	for (addr = start; !ret && addr < end; addr += PAGE_SIZE) {
+		if (!vma || addr >= vma->vm_end)
+			vma = vma_lookup(mm, addr);
+		if (patdev_read_pte(vma, addr, &pfn, &flags) || !(flags & _PAGE_PRESENT))
+			continue;
+		r.resident++;
+		r.writable += !!(flags & _PAGE_RW);
+		r.dirty += !!(flags & _PAGE_DIRTY);
+		r.young += !!(flags & _PAGE_ACCESSED);
+		if (fatal_signal_pending(current))
+			ret = -EINTR;
+		cond_resched();
+	}
+	mmap_read_unlock(mm);
+	if (!ret && copy_to_user(arg, &r, sizeof(r)))
 		ret = -EFAULT;
 	return ret;
 }

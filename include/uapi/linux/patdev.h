@@ -53,6 +53,7 @@ struct patdev_version {
 #define PATDEV_FEAT_QUERY	(1ULL << 0)
 #define PATDEV_FEAT_OBJINFO	(1ULL << 1)
 #define PATDEV_FEAT_RW		(1ULL << 2)
+#define PATDEV_FEAT_PREFAULT	(1ULL << 3)
 
 /**
  * struct patdev_query - NetBSD pmap_extract() for one user address
@@ -111,9 +112,73 @@ struct patdev_objinfo {
 
 #define PATDEV_OBJ_READONLY	(1ULL << 0)
 
+/**
+ * struct patdev_prefault - FreeBSD MAP_PREFAULT_READ/WRITE on a mapping
+ * @addr: in: start of the range in the caller's mm (rounded down to a page)
+ * @len: in: length of the range (rounded up to pages), non-zero
+ * @flags: in: PATDEV_PREFAULT_READ or PATDEV_PREFAULT_WRITE
+ * @reserved: must be zero
+ * @npages: out: pages of the range mapped when the call returns, whether
+ *	entered by it or already present; pages past the end of an object
+ *	are never mapped
+ *
+ * The range must lie entirely inside patdev mappings of the caller, which
+ * may be several adjacent vmas (EINVAL otherwise). READ enters present,
+ * clean entries; WRITE enters writable entries already marked dirty and
+ * accessed, and needs writable mappings (EACCES otherwise). Entries that
+ * are already present are left as they are.
+ */
+struct patdev_prefault {
+	__u64 addr;
+	__u64 len;
+	__u32 flags;
+	__u32 reserved;
+	__u64 npages;
+};
+
+#define PATDEV_PREFAULT_READ	(1U << 0)
+#define PATDEV_PREFAULT_WRITE	(1U << 1)
+
+/**
+ * struct patdev_range_query - NetBSD pmap_resident_count()/pmap_is_modified()
+ * over a range of patdev mappings, read from the page tables
+ * @addr: in: start of the range (rounded down to a page)
+ * @len: in: length (rounded up to pages), non-zero
+ * @resident: out: pages with a present entry
+ * @writable: out: present entries that allow writes
+ * @dirty: out: present entries marked dirty (modified)
+ * @young: out: present entries marked accessed (referenced)
+ *
+ * The same range rules as &struct patdev_prefault apply.
+ */
+struct patdev_range_query {
+	__u64 addr;
+	__u64 len;
+	__u64 resident;
+	__u64 writable;
+	__u64 dirty;
+	__u64 young;
+};
+
+/**
+ * struct patdev_mmap_flags - prefault the next mmaps of this open file
+ * @flags: 0, PATDEV_PREFAULT_READ or PATDEV_PREFAULT_WRITE; the closest
+ *	Linux gets to passing FreeBSD's MAP_PREFAULT_* to mmap(2): every later
+ *	mmap through this file descriptor's open file populates its pages
+ *	before returning (WRITE on a mapping without PROT_WRITE: EACCES)
+ * @reserved: must be zero
+ */
+struct patdev_mmap_flags {
+	__u32 flags;
+	__u32 reserved;
+};
+
 #define PATDEV_IOC_MAGIC	0xB7
 #define PATDEV_IOC_VERSION	_IOWR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version)
 #define PATDEV_IOC_QUERY	_IOWR(PATDEV_IOC_MAGIC, 0x01, struct patdev_query)
 #define PATDEV_IOC_OBJINFO	_IOWR(PATDEV_IOC_MAGIC, 0x02, struct patdev_objinfo)
+#define PATDEV_IOC_PREFAULT	_IOWR(PATDEV_IOC_MAGIC, 0x03, struct patdev_prefault)
+#define PATDEV_IOC_RANGE_QUERY	_IOWR(PATDEV_IOC_MAGIC, 0x04, struct patdev_range_query)
+#define PATDEV_IOC_SET_MMAP_FLAGS _IOWR(PATDEV_IOC_MAGIC, 0x05, struct patdev_mmap_flags)
 
 #endif /* _UAPI_LINUX_PATDEV_H */
