@@ -189,17 +189,73 @@ TEST_F(patdev, unknown_ioctl_enotty)
 	ASSERT_EQ(ENOTTY, errno);
 }
 
+/* Racing first mmaps from several processes: each reports page 0's PFN. */
+#define RACERS 4
+
+static void *race_first_mmaps(struct __test_metadata *_metadata, int fd, size_t len)
+{
+	unsigned long long pfns[RACERS];
+	int pipefd[2], i, status;
+	void *p;
+
+	ASSERT_EQ(0, pipe(pipefd));
+	for (i = 0; i < RACERS; i++) {
+		pid_t pid = fork();
+
+		ASSERT_GE(pid, 0);
+		if (pid == 0) {
+			unsigned long long pfn = 0;
+			unsigned char *q;
+
+			q = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			if (q != MAP_FAILED)
+				pfn = pfn_of(fd, q);
+			if (write(pipefd[1], &pfn, sizeof(pfn)) != sizeof(pfn))
+				_exit(2);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < RACERS; i++) {
+		ASSERT_EQ(sizeof(pfns[i]), read(pipefd[0], &pfns[i], sizeof(pfns[i])));
+		ASSERT_NE(0, pfns[i]);
+		ASSERT_EQ(pfns[0], pfns[i]) TH_LOG("racing first mmaps made two objects");
+	}
+	for (i = 0; i < RACERS; i++) {
+		ASSERT_LT(0, wait(&status));
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	close(pipefd[0]);
+	close(pipefd[1]);
+	p = map_anon(_metadata, fd, len);
+	ASSERT_EQ(pfns[0], pfn_of(fd, p));
+	return p;
+}
+
 TEST_F(patdev, anon_created_by_first_mmap_sized_and_zeroed)
 {
 	size_t len = NPAGES * self->page;
+	int cap_mb = 0;
 	struct patdev_objinfo info;
 	unsigned char *p;
 	size_t i;
+	FILE *f;
 
 	/* Runs first: nothing has mapped offset 0 since the module loaded. */
 	ASSERT_EQ(-1, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
 	ASSERT_EQ(ENOENT, errno);
-	p = map_anon(_metadata, self->fd, len);
+
+	/* Past the anon_max_mb cap: ENOMEM, and no object is created. */
+	f = fopen("/sys/module/patdev/parameters/anon_max_mb", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1, fscanf(f, "%d", &cap_mb));
+	fclose(f);
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, ((size_t)cap_mb << 20) + self->page, PROT_READ,
+				   MAP_SHARED, self->fd, 0));
+	ASSERT_EQ(ENOMEM, errno);
+	ASSERT_EQ(-1, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(ENOENT, errno);
+
+	p = race_first_mmaps(_metadata, self->fd, len);
 	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
 	ASSERT_EQ(PATDEV_OBJ_ANON, info.kind);
 	ASSERT_EQ(len, info.size);
