@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared settings for the scripts: sourced, not run.
 
-PATDEV_CACHE=${PATDEV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/patdev}
+PATDEV_CACHE=${PATDEV_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/patdev}
 VNG_ROOT="$PATDEV_CACHE/virtme-ng"
 VNG="$VNG_ROOT/usr/bin/vng"
 KSRC="$PATDEV_CACHE/linux-6.1"
