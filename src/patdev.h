@@ -101,7 +101,7 @@ long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 			 unsigned long end, bool write);
 
 /* patdev_query.c */
-int patdev_query_init(void);
+void patdev_query_init(void);
 long patdev_ioctl_query(void __user *arg);
 long patdev_ioctl_range_query(void __user *arg);
 

@@ -89,9 +89,7 @@ static int __init patdev_init(void)
 {
 	int ret;
 
-	ret = patdev_query_init();
-	if (ret)
-		return ret;
+	patdev_query_init();
 	ret = patdev_sg_init();
 	if (ret)
 		return ret;

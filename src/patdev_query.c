@@ -33,13 +33,12 @@ static const enum patdev_cache pat_layout[8] = {
 	PATDEV_CACHE_WB, PATDEV_CACHE_WP, PATDEV_CACHE_UC_MINUS, PATDEV_CACHE_WT,
 };
 
-int patdev_query_init(void)
+void patdev_query_init(void)
 {
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(to_linux); i++)
 		cache_bits[i] = cachemode2protval(to_linux[i]) & _PAGE_CACHE_MASK;
-	return 0;
 }
 
 static enum patdev_cache patdev_decode_cache(pteval_t flags)
@@ -116,6 +115,11 @@ long patdev_ioctl_range_query(void __user *arg)
 	mmap_read_lock(mm);
 	ret = patdev_range_check(mm, r.addr, r.len, false, &start, &end);
 	for (addr = start; !ret && addr < end; addr += PAGE_SIZE) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
 		if (!vma || addr >= vma->vm_end)
 			vma = vma_lookup(mm, addr);
 		if (patdev_read_pte(vma, addr, &pfn, &flags) || !(flags & _PAGE_PRESENT))
@@ -124,9 +128,6 @@ long patdev_ioctl_range_query(void __user *arg)
 		r.writable += !!(flags & _PAGE_RW);
 		r.dirty += !!(flags & _PAGE_DIRTY);
 		r.young += !!(flags & _PAGE_ACCESSED);
-		if (fatal_signal_pending(current))
-			ret = -EINTR;
-		cond_resched();
 	}
 	mmap_read_unlock(mm);
 	if (!ret && copy_to_user(arg, &r, sizeof(r)))
