@@ -47,7 +47,7 @@ cd "$top" || exit 1
 mkdir -p "$PATDEV_CACHE/build"
 
 step "checkpatch --strict on all sources"
-mapfile -t sources < <(ls src/*.[ch] include/uapi/linux/*.h selftests/*.c tools/*.[ch])
+mapfile -t sources < <(ls src/*.[ch] include/*.h include/uapi/linux/*.h selftests/*.c tools/*.[ch])
 cp_out=$(perl "$KSRC/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "${sources[@]}" 2>&1)
 echo "$cp_out" | grep -v ': total: 0 errors, 0 warnings' || true

@@ -7,17 +7,9 @@
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 #include "patdev.h"
+#include "patdev_cache_names.h"
 
 static struct dentry *patdev_dir;
-
-static const char *const cache_names[] = {
-	[PATDEV_CACHE_WB] = "WB",
-	[PATDEV_CACHE_WC] = "WC",
-	[PATDEV_CACHE_UC_MINUS] = "UC_MINUS",
-	[PATDEV_CACHE_UC] = "UC",
-	[PATDEV_CACHE_WT] = "WT",
-	[PATDEV_CACHE_WP] = "WP",
-};
 
 static int patdev_objects_show(struct seq_file *m, void *unused)
 {
@@ -33,7 +25,7 @@ static int patdev_objects_show(struct seq_file *m, void *unused)
 		}
 		seq_printf(m, "pgoff %lu: %s pages %lu cache %s maps %d refs %u%s\n",
 			   pgoffs[i], obj->kind == PATDEV_OBJ_ANON ? "anon" : "sg",
-			   obj->npages, cache_names[obj->cache], atomic_read(&obj->nmaps),
+			   obj->npages, patdev_cache_names[obj->cache], atomic_read(&obj->nmaps),
 			   kref_read(&obj->ref) - 1, obj->readonly ? " readonly" : "");
 		if (obj->ops->show)
 			obj->ops->show(obj, m);

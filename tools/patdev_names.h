@@ -4,6 +4,7 @@
 #define _PATDEV_NAMES_H
 
 #include <linux/patdev.h>
+#include "patdev_cache_names.h"
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -11,16 +12,7 @@
 
 static inline const char *patdev_cache_name(unsigned long long cache)
 {
-	static const char *const names[] = {
-		[PATDEV_CACHE_WB] = "WB",
-		[PATDEV_CACHE_WC] = "WC",
-		[PATDEV_CACHE_UC_MINUS] = "UC_MINUS",
-		[PATDEV_CACHE_UC] = "UC",
-		[PATDEV_CACHE_WT] = "WT",
-		[PATDEV_CACHE_WP] = "WP",
-	};
-
-	return cache < ARRAY_SIZE(names) ? names[cache] : "?";
+	return cache < ARRAY_SIZE(patdev_cache_names) ? patdev_cache_names[cache] : "?";
 }
 
 #endif /* _PATDEV_NAMES_H */
