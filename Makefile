@@ -3,6 +3,7 @@
 # make [KVER=<release>]	build patdev.ko (default: the running kernel)
 # make demo		boot the default kernel in a VM and run the demo
 # make check		every check and test, on Debian 6.1 and 6.12
+# make bench		boot the default kernel in a VM and run the benchmark
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -24,4 +25,7 @@ demo:
 check:
 	scripts/check.sh
 
-.PHONY: all modules clean demo check
+bench:
+	scripts/bench.sh
+
+.PHONY: all modules clean demo check bench

@@ -6,6 +6,7 @@
 #                         unload it, scan dmesg; one "PATDEV-RESULT pass|fail <name>"
 #                         line per assertion for the host to count
 #   guest.sh demo KO      insmod KO and run the demo program
+#   guest.sh bench KO     insmod KO and run the benchmark
 cd "$(dirname "$0")/.." || exit 1
 
 result() {
@@ -82,8 +83,17 @@ demo)
 	dmesg_clean "$start" || status=1
 	exit $status
 	;;
+bench)
+	start=$(dmesg | wc -l)
+	insmod "$2" || exit 1
+	./tools/patdev-bench
+	status=$?
+	rmmod patdev || status=1
+	dmesg_clean "$start" || status=1
+	exit $status
+	;;
 *)
-	echo "usage: $0 check | demo KO" >&2
+	echo "usage: $0 check | demo KO | bench KO" >&2
 	exit 2
 	;;
 esac

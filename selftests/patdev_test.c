@@ -22,6 +22,7 @@
 
 #include "kselftest_harness.h"
 #include "patdev_names.h"
+#include "patdev_user.h"
 
 #define DEV "/dev/patdev"
 #define DEBUGFS "/sys/kernel/debug"
@@ -132,6 +133,20 @@ static int read_sg_segments(struct seg *segs, int max)
 	}
 	fclose(f);
 	return n;
+}
+
+static int write_param(const char *name, unsigned int val)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/module/patdev/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%u\n", val) < 0;
+	return fclose(f) || ret ? -1 : 0;
 }
 
 static int read_param(const char *name)
@@ -892,6 +907,114 @@ TEST_F(patdev, prefault_bad_input)
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_RANGE_QUERY, bad_ptr()));
 	ASSERT_EQ(EFAULT, errno);
+	munmap(p, len);
+}
+
+TEST_F(patdev, patdev_map_wrapper_maps_and_prefaults)
+{
+	size_t len = 4 * self->page;
+	struct patdev_range_query r;
+	void *p;
+
+	p = patdev_map(self->fd, len, PROT_READ | PROT_WRITE, PATDEV_PGOFF_ANON,
+		       PATDEV_PREFAULT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, range_query(self->fd, p, len, &r));
+	ASSERT_EQ(4, r.resident);
+	ASSERT_EQ(4, r.dirty);
+	munmap(p, len);
+	/* A failed prefault leaves nothing mapped and reports its errno. */
+	ASSERT_EQ(MAP_FAILED, patdev_map(self->fd, len, PROT_READ, PATDEV_PGOFF_ANON,
+					 PATDEV_PREFAULT_WRITE));
+	ASSERT_EQ(EACCES, errno);
+}
+
+/* Maps @len_pages, touches page @touch, returns how many became resident. */
+static long resident_after_one_touch(struct __test_metadata *_metadata, int fd,
+				     size_t page, size_t touch, size_t len_pages)
+{
+	unsigned char *p = map_anon(_metadata, fd, len_pages * page);
+	struct patdev_range_query r;
+
+	(void)__atomic_load_n(p + touch * page, __ATOMIC_RELAXED);
+	if (range_query(fd, p, len_pages * page, &r))
+		r.resident = -1;
+	munmap(p, len_pages * page);
+	return r.resident;
+}
+
+TEST_F(patdev, fault_around_window)
+{
+	int saved = -1;
+	FILE *f = fopen("/sys/module/patdev/parameters/fault_around", "r");
+
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1, fscanf(f, "%d", &saved));
+	fclose(f);
+	EXPECT_EQ(16, saved) TH_LOG("default window, as TTM's");
+
+	ASSERT_EQ(0, write_param("fault_around", 0));
+	EXPECT_EQ(1, resident_after_one_touch(_metadata, self->fd, self->page, 0, NPAGES));
+	ASSERT_EQ(0, write_param("fault_around", 4));
+	EXPECT_EQ(4, resident_after_one_touch(_metadata, self->fd, self->page, 0, NPAGES));
+	/* Never past the vma's end... */
+	EXPECT_EQ(2, resident_after_one_touch(_metadata, self->fd, self->page, 6, 8));
+	/* ...nor past the object's end, and no SIGBUS for the neighbours. */
+	EXPECT_EQ(2, resident_after_one_touch(_metadata, self->fd, self->page, NPAGES - 2,
+					      NPAGES + 4));
+	ASSERT_EQ(0, write_param("fault_around", 64));
+	EXPECT_EQ(NPAGES, resident_after_one_touch(_metadata, self->fd, self->page, 0, NPAGES));
+	ASSERT_EQ(0, write_param("fault_around", saved));
+}
+
+TEST_F(patdev, bench_remap_mode_populates_at_mmap)
+{
+	size_t len = NPAGES * self->page;
+	struct patdev_range_query r;
+	unsigned char *p, *ref;
+	size_t i;
+
+	ref = map_anon(_metadata, self->fd, len);
+	ASSERT_EQ(0, write_param("bench_remap", 1));
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_EQ(0, write_param("bench_remap", 0));
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, range_query(self->fd, p, len, &r));
+	ASSERT_EQ(NPAGES, r.resident);
+	for (i = 0; i < NPAGES; i++) {
+		struct patdev_query q;
+
+		ASSERT_EQ(0, query(self->fd, p + i * self->page, &q));
+		ASSERT_EQ(pfn_of(self->fd, ref + i * self->page), q.pfn);
+		EXPECT_STREQ("WC", patdev_cache_name(q.cache));
+	}
+	munmap(p, len);
+	munmap(ref, len);
+}
+
+TEST_F(patdev, bench_sg_object_has_the_asked_segments)
+{
+	size_t len = 64 * self->page;
+	unsigned long long first, second;
+	unsigned char *p;
+	size_t i;
+
+	/* Off by default: the offset names nothing. */
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd,
+				   PATDEV_PGOFF_BENCH_SG * self->page));
+	ASSERT_EQ(ENXIO, errno);
+	ASSERT_EQ(0, write_param("bench_sg_segs", 4096));
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, PATDEV_PGOFF_BENCH_SG * self->page);
+	ASSERT_EQ(0, write_param("bench_sg_segs", 0));
+	ASSERT_NE(MAP_FAILED, p);
+	/* One-page segments alternating between two places. */
+	first = pfn_of(self->fd, p);
+	second = pfn_of(self->fd, p + self->page);
+	ASSERT_NE(0, first);
+	ASSERT_NE(0, second);
+	ASSERT_NE(first + 1, second);
+	for (i = 2; i < 64; i++)
+		ASSERT_EQ(i & 1 ? second : first, pfn_of(self->fd, p + i * self->page));
 	munmap(p, len);
 }
 

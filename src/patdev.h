@@ -71,6 +71,19 @@ int patdev_sg_init(void);
 void patdev_sg_exit(void);
 struct patdev_obj *patdev_sg_get(void);
 
+/*
+ * patdev_sg.c: an OBJT_SG object over @sg; @release(@data) runs when it is
+ * freed, for the owner of the memory the list describes.
+ */
+struct patdev_sglist;
+struct patdev_obj *patdev_sg_obj_create(struct patdev_sglist *sg, enum patdev_cache cache,
+					void (*release)(void *data), void *data);
+
+/* patdev_bench.c: bench-only modes, off unless their parameters are set */
+struct patdev_obj *patdev_bench_sg_create(void);
+bool patdev_bench_remap(void);
+long patdev_bench_remap_vma(struct vm_area_struct *vma);
+
 /* patdev_rw.c: read()/write() of the anonymous object's bytes */
 ssize_t patdev_read(struct file *file, char __user *buf, size_t count, loff_t *ppos);
 ssize_t patdev_write(struct file *file, const char __user *buf, size_t count, loff_t *ppos);

@@ -6,6 +6,7 @@
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/overflow.h>
 #include "compat.h"
 #include "patdev.h"
@@ -27,16 +28,37 @@ static void patdev_vm_close(struct vm_area_struct *vma)
 	patdev_obj_put(obj);
 }
 
+static unsigned int patdev_fault_around = 16;
+module_param_named(fault_around, patdev_fault_around, uint, 0644);
+MODULE_PARM_DESC(fault_around,
+		 "Pages entered per fault from the faulting one on, as TTM does (default 16; 0 or 1: only the faulting page)");
+
 static vm_fault_t patdev_vm_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct patdev_obj *obj = vma->vm_private_data;
+	pgprot_t prot = patdev_obj_pgprot(obj, vma->vm_page_prot);
+	unsigned long window = READ_ONCE(patdev_fault_around);
+	unsigned long i, n;
+	vm_fault_t ret;
 
 	/* A mapping may be longer than its object: FreeBSD gives SIGBUS too. */
 	if (vmf->pgoff >= obj->npages)
 		return VM_FAULT_SIGBUS;
-	return vmf_insert_pfn_prot(vma, vmf->address, obj->ops->pfn(obj, vmf->pgoff),
-				   patdev_obj_pgprot(obj, vma->vm_page_prot));
+	ret = vmf_insert_pfn_prot(vma, vmf->address, obj->ops->pfn(obj, vmf->pgoff), prot);
+	if ((ret & VM_FAULT_ERROR) || window <= 1)
+		return ret;
+
+	/*
+	 * Fault-around: a sequential pass then takes one fault per window.
+	 * The neighbours are best effort, and never past the vma or object.
+	 */
+	n = min3(window, (vma->vm_end - vmf->address) >> PAGE_SHIFT, obj->npages - vmf->pgoff);
+	for (i = 1; i < n; i++)
+		if (vmf_insert_pfn_prot(vma, vmf->address + (i << PAGE_SHIFT),
+					obj->ops->pfn(obj, vmf->pgoff + i), prot) & VM_FAULT_ERROR)
+			break;
+	return ret;
 }
 
 const struct vm_operations_struct patdev_vm_ops = {
@@ -63,6 +85,8 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (vma->vm_pgoff == PATDEV_PGOFF_ANON)
 		obj = patdev_anon_get_shared(vma_pages(vma));
+	else if (vma->vm_pgoff == PATDEV_PGOFF_BENCH_SG)
+		obj = patdev_bench_sg_create();
 	else
 		obj = patdev_obj_lookup(vma->vm_pgoff);
 	if (IS_ERR(obj))
@@ -84,11 +108,13 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = patdev_obj_pgprot(obj, vma->vm_page_prot);
 	atomic_inc(&obj->nmaps);
-	if (!prefault)
+	if (patdev_bench_remap())
+		n = patdev_bench_remap_vma(vma);
+	else if (prefault)
+		n = patdev_prefault_vma(vma, vma->vm_start, vma->vm_end,
+					prefault == PATDEV_PREFAULT_WRITE);
+	else
 		return 0;
-
-	n = patdev_prefault_vma(vma, vma->vm_start, vma->vm_end,
-				prefault == PATDEV_PREFAULT_WRITE);
 	if (n >= 0)
 		return 0;
 	/* ->close is not called for a failed mmap; the core unmaps entries. */

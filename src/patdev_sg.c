@@ -22,6 +22,8 @@ MODULE_PARM_DESC(sg_readonly, "Refuse writable mappings of the scatter/gather ob
 struct patdev_sg {
 	struct patdev_obj obj;
 	struct patdev_sglist *sg;
+	void (*release)(void *data);
+	void *data;
 };
 
 /* Chunk orders of the default object: 1 + 4 + 2 + 8 + 1 = 16 pages. */
@@ -65,6 +67,8 @@ static void patdev_sg_release(struct patdev_obj *obj)
 	struct patdev_sg *sgo = to_sg(obj);
 
 	patdev_sglist_free(sgo->sg);
+	if (sgo->release)
+		sgo->release(sgo->data);
 	kfree(sgo);
 }
 
@@ -75,14 +79,25 @@ static const struct patdev_obj_ops patdev_sg_ops = {
 	.show = patdev_sg_show,
 };
 
-/* An OBJT_SG object over @sg, taking a reference to the list. */
-static struct patdev_obj *patdev_sg_obj_create(struct patdev_sglist *sg, enum patdev_cache cache)
+/**
+ * patdev_sg_obj_create() - an OBJT_SG object over a list
+ * @sg: the list; the object takes a reference
+ * @cache: the object's cache mode, already the memtype of any RAM in @sg
+ * @release: called with @data when the object is freed, or NULL
+ * @data: for @release
+ *
+ * Return: the object, or ERR_PTR(-ENOMEM) (then @release is not called).
+ */
+struct patdev_obj *patdev_sg_obj_create(struct patdev_sglist *sg, enum patdev_cache cache,
+					void (*release)(void *data), void *data)
 {
 	struct patdev_sg *sgo = kzalloc(sizeof(*sgo), GFP_KERNEL);
 
 	if (!sgo)
 		return ERR_PTR(-ENOMEM);
 	sgo->sg = patdev_sglist_hold(sg);
+	sgo->release = release;
+	sgo->data = data;
 	patdev_obj_init(&sgo->obj, PATDEV_OBJ_SG, cache,
 			patdev_sglist_length(sg) >> PAGE_SHIFT, &patdev_sg_ops);
 	return &sgo->obj;
@@ -135,7 +150,7 @@ int patdev_sg_init(void)
 	ret = patdev_pages_set_memtype(sg_pages, sg_npages, PATDEV_CACHE_UC_MINUS);
 	if (ret)
 		goto err;
-	sg_obj = patdev_sg_obj_create(sg, PATDEV_CACHE_UC_MINUS);
+	sg_obj = patdev_sg_obj_create(sg, PATDEV_CACHE_UC_MINUS, NULL, NULL);
 	/* The object holds the list now, or nothing does on failure. */
 	patdev_sglist_free(sg);
 	if (IS_ERR(sg_obj)) {

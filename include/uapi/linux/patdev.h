@@ -19,6 +19,12 @@
 /* mmap offsets, in pages: offset = PATDEV_PGOFF_* * page size */
 #define PATDEV_PGOFF_ANON	0
 #define PATDEV_PGOFF_SG		1
+/*
+ * Benchmarks only, and only while the module parameter bench_sg_segs is
+ * non-zero: each mmap gets a new WB scatter/gather object of that many
+ * segments (see tools/patdev-bench.c).
+ */
+#define PATDEV_PGOFF_BENCH_SG	2
 
 /**
  * enum patdev_cache - memory type of a mapping
