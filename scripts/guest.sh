@@ -3,8 +3,10 @@
 #
 # Runs inside the test VM (host root file system, booted by scripts/vm.sh).
 #   guest.sh check        modprobe the DKMS-installed module, run the selftests,
-#                         unload it, scan dmesg; one "PATDEV-RESULT pass|fail <name>"
-#                         line per assertion for the host to count
+#                         unload it, scan dmesg (twice: defaults, sg_readonly=1);
+#                         then stress and fuzz a fresh load; one
+#                         "PATDEV-RESULT pass|fail <name>" line per assertion
+#                         for the host to count
 #   guest.sh demo KO      insmod KO and run the demo program
 #   guest.sh bench KO     insmod KO and run the benchmark
 cd "$(dirname "$0")/.." || exit 1
@@ -69,10 +71,58 @@ suite() {
 	sed 's/^/#   /' /tmp/patdev-dmesg
 }
 
+memfree_kb() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	awk '/^MemFree:/ { print $2 }' /proc/meminfo
+}
+
+# stress_fuzz SECONDS: a fresh load, the stress run, the fuzzer, unload;
+# then free memory must be back (within 256 pages: other tasks move it too).
+stress_fuzz() {
+	label="[stress+fuzz]"
+	free0=$(memfree_kb)
+	start=$(dmesg | wc -l)
+	if modprobe patdev; then
+		result pass "$label modprobe patdev"
+	else
+		result fail "$label modprobe patdev"
+	fi
+	if ./selftests/patdev_stress "$1" 4; then
+		result pass "$label stress: racing first mmaps, mmap/munmap/fork/prefault/queries, patterns intact, no leak"
+	else
+		result fail "$label stress: racing first mmaps, mmap/munmap/fork/prefault/queries, patterns intact, no leak"
+	fi
+	if ./selftests/patdev_fuzz "$1"; then
+		result pass "$label fuzz: every answer an errno"
+	else
+		result fail "$label fuzz: every answer an errno"
+	fi
+	if modprobe -r patdev; then
+		result pass "$label modprobe -r patdev"
+	else
+		result fail "$label modprobe -r patdev"
+	fi
+	free1=$(memfree_kb)
+	echo "# MemFree before load ${free0} kB, after unload ${free1} kB"
+	if [ $((free0 - free1)) -le 1024 ]; then
+		result pass "$label free memory back within 256 pages after unload"
+	else
+		result fail "$label free memory back within 256 pages after unload ($((free0 - free1)) kB short)"
+	fi
+	if dmesg_clean "$start"; then
+		result pass "$label dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace"
+	else
+		result fail "$label dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace"
+	fi
+	sed 's/^/#   /' /tmp/patdev-dmesg
+}
+
 case "$1" in
 check)
 	suite "[defaults]"
 	suite "[sg_readonly=1]" sg_readonly=1
+	stress_fuzz "${PATDEV_STRESS_SECONDS:-10}"
 	;;
 demo)
 	start=$(dmesg | wc -l)

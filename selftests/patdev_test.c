@@ -174,6 +174,25 @@ TEST_F(patdev, node_is_char_device_mode_0600)
 	ASSERT_EQ(0, st.st_uid);
 }
 
+TEST_F(patdev, open_refused_to_other_users)
+{
+	int status, acc;
+
+	for (acc = O_RDONLY; acc <= O_RDWR; acc++) {
+		pid_t pid = fork();
+
+		ASSERT_GE(pid, 0);
+		if (pid == 0) {
+			if (setgid(65534) || setuid(65534))
+				_exit(2);
+			_exit(open(DEV, acc) >= 0 ? 1 : errno == EACCES ? 0 : 3);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("access mode %d", acc);
+	}
+}
+
 TEST_F(patdev, version_ioctl)
 {
 	struct patdev_version v;

@@ -76,7 +76,7 @@ static struct patdev_obj *patdev_anon_create(pgoff_t npages)
 			ret = -EINTR;
 			goto err;
 		}
-		anon->pages[i] = alloc_page(gfp);
+		anon->pages[i] = patdev_alloc_pages(gfp, 0);
 		if (!anon->pages[i]) {
 			ret = -ENOMEM;
 			goto err;

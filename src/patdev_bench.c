@@ -64,9 +64,9 @@ static void bench_backing_free(void *data)
 	struct bench_backing *b = data;
 
 	if (b->chunk[0])
-		__free_pages(b->chunk[0], b->order);
+		patdev_free_pages(b->chunk[0], b->order);
 	if (b->chunk[1])
-		__free_pages(b->chunk[1], b->order);
+		patdev_free_pages(b->chunk[1], b->order);
 	kfree(b);
 }
 
@@ -92,8 +92,8 @@ struct patdev_obj *patdev_bench_sg_create(void)
 	if (!b)
 		return obj;
 	b->order = get_order(seg_pages << PAGE_SHIFT) + (nseg > 1);
-	b->chunk[0] = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, b->order);
-	b->chunk[1] = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, b->order);
+	b->chunk[0] = patdev_alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, b->order);
+	b->chunk[1] = patdev_alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, b->order);
 	sg = patdev_sglist_alloc(nseg, GFP_KERNEL);
 	if (!b->chunk[0] || !b->chunk[1] || !sg)
 		goto err;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A read-only view of the objects: <debugfs>/patdev/objects, one line per
- * object plus its physical segments. Debugfs, not sysfs, because it is a
+ * object plus its physical segments, and <debugfs>/patdev/stats, the live
+ * object and page counts. Debugfs, not sysfs, because it is a
  * multi-line listing meant for people and tests, not a stable ABI.
  */
 #include <linux/debugfs.h>
@@ -35,11 +36,22 @@ static int patdev_objects_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(patdev_objects);
 
+static int patdev_stats_show(struct seq_file *m, void *unused)
+{
+	long objs, pages;
+
+	patdev_obj_stats(&objs, &pages);
+	seq_printf(m, "objects %ld\npages %ld\n", objs, pages);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(patdev_stats);
+
 void patdev_debugfs_init(void)
 {
 	/* Debugfs failures are not fatal and need no checks. */
 	patdev_dir = debugfs_create_dir("patdev", NULL);
 	debugfs_create_file("objects", 0400, patdev_dir, NULL, &patdev_objects_fops);
+	debugfs_create_file("stats", 0400, patdev_dir, NULL, &patdev_stats_fops);
 	patdev_sglist_test_init(patdev_dir);
 }
 

@@ -109,6 +109,7 @@ static void __exit patdev_exit(void)
 	misc_deregister(&patdev_misc);
 	patdev_anon_exit();
 	patdev_sg_exit();
+	patdev_obj_check_leaks();
 }
 
 module_init(patdev_init);

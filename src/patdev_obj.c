@@ -10,11 +10,46 @@
 #include <asm/set_memory.h>
 #include "patdev.h"
 
+/* Live objects and pages, for the debugfs stats and the unload check. */
+static atomic_long_t live_objs = ATOMIC_LONG_INIT(0);
+static atomic_long_t live_pages = ATOMIC_LONG_INIT(0);
+
+struct page *patdev_alloc_pages(gfp_t gfp, unsigned int order)
+{
+	struct page *page = alloc_pages(gfp, order);
+
+	if (page)
+		atomic_long_add(1L << order, &live_pages);
+	return page;
+}
+
+void patdev_free_pages(struct page *page, unsigned int order)
+{
+	atomic_long_sub(1L << order, &live_pages);
+	__free_pages(page, order);
+}
+
+void patdev_obj_stats(long *objs, long *pages)
+{
+	*objs = atomic_long_read(&live_objs);
+	*pages = atomic_long_read(&live_pages);
+}
+
+void patdev_obj_check_leaks(void)
+{
+	long objs, pages;
+
+	patdev_obj_stats(&objs, &pages);
+	WARN(objs || pages, "patdev: %ld objects and %ld pages not freed at unload\n",
+	     objs, pages);
+}
+
 void patdev_obj_init(struct patdev_obj *obj, enum patdev_obj_kind kind,
 		     enum patdev_cache cache, pgoff_t npages,
 		     const struct patdev_obj_ops *ops)
 {
 	kref_init(&obj->ref);
+	atomic_long_inc(&live_objs);
 	obj->kind = kind;
 	obj->cache = cache;
 	obj->npages = npages;
@@ -34,6 +69,7 @@ static void patdev_obj_release(struct kref *ref)
 	struct patdev_obj *obj = container_of(ref, struct patdev_obj, ref);
 
 	obj->ops->release(obj);
+	atomic_long_dec(&live_objs);
 }
 
 void patdev_obj_put(struct patdev_obj *obj)
@@ -153,5 +189,5 @@ void patdev_pages_free(struct page **pages, unsigned long n, enum patdev_cache c
 		return;
 	}
 	for (i = 0; i < n; i++)
-		__free_page(pages[i]);
+		patdev_free_pages(pages[i], 0);
 }

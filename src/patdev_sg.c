@@ -118,7 +118,7 @@ static struct patdev_sglist *patdev_sg_build(void)
 	if (!sg_pages || !sg)
 		goto err;
 	for (i = 0; i < ARRAY_SIZE(sg_orders); i++) {
-		p = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, sg_orders[i]);
+		p = patdev_alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, sg_orders[i]);
 		if (!p)
 			goto err;
 		/* Split so that every page can be freed on its own. */

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * patdev_fuzz: a bounded, randomised fuzzer of /dev/patdev's ioctls, mmap,
+ * munmap, mprotect, mremap and pread/pwrite. Every call must succeed or
+ * answer an errno from a known set; the runner scans dmesg afterwards for
+ * anything the kernel said. Nothing it maps is touched (SIGBUS past an
+ * object's end is a correct answer, not one this fuzzer wants).
+ *
+ * Usage: patdev_fuzz [seconds] [seed]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <linux/patdev.h>
+
+#define MAXMAPS 32
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static long page;
+static unsigned int seed;
+static struct { unsigned char *p; size_t len; } maps[MAXMAPS];
+static unsigned char *guard;	/* a PROT_NONE page */
+static unsigned char *buf;	/* 4 pages of scratch */
+static unsigned long calls[6], bad;
+
+static const int allowed[] = {
+	EINVAL, EFAULT, ENOTTY, ENXIO, EACCES, ENOMEM, ENOSPC, ENOENT, EINTR,
+	EEXIST, EPERM, EOVERFLOW, EAGAIN,
+};
+
+static unsigned long rnd(void)
+{
+	return ((unsigned long)rand_r(&seed) << 31) ^ rand_r(&seed);
+}
+
+static void check(long ret, const char *what)
+{
+	unsigned int i;
+
+	if (ret != -1)
+		return;
+	for (i = 0; i < ARRAY_SIZE(allowed); i++)
+		if (errno == allowed[i])
+			return;
+	bad++;
+	fprintf(stderr, "fuzz: %s: unexpected errno %d (%s)\n", what, errno, strerror(errno));
+}
+
+static __u64 some_addr(void)
+{
+	int i = rnd() % MAXMAPS;
+
+	switch (rnd() % 6) {
+	case 0:
+		return rnd();
+	case 1:
+		return (uintptr_t)guard;
+	case 2:
+		return (uintptr_t)&i;
+	case 3:
+		return 0xffff888000000000ULL + (rnd() & 0xffffff000ULL);
+	default:
+		return maps[i].p ? (uintptr_t)maps[i].p + rnd() % (maps[i].len + 2 * page) :
+				   (uintptr_t)buf;
+	}
+}
+
+static __u64 some_len(void)
+{
+	static const __u64 lens[] = { 0, 1, 4096, 8192, 65536, 1ULL << 30, ~0ULL, 1ULL << 63 };
+
+	return rnd() & 1 ? lens[rnd() % ARRAY_SIZE(lens)] : rnd() % (64 * page);
+}
+
+static void *some_arg(size_t size)
+{
+	__u64 *v = (__u64 *)buf;
+	unsigned int i;
+
+	switch (rnd() % 8) {
+	case 0:
+		return NULL;
+	case 1:
+		return guard;
+	case 2:	/* straddles into the guard page */
+		return guard - size / 2;
+	case 3:
+		return (void *)(uintptr_t)(0xffff888000000000ULL);
+	default:
+		for (i = 0; i < 8; i++)
+			v[i] = rnd() % 3 ? (i % 2 ? some_len() : some_addr()) : rnd() % 4;
+		return buf;
+	}
+}
+
+static void fuzz_ioctl(int fd)
+{
+	static const unsigned int cmds[] = {
+		PATDEV_IOC_VERSION, PATDEV_IOC_QUERY, PATDEV_IOC_OBJINFO, PATDEV_IOC_PREFAULT,
+		PATDEV_IOC_RANGE_QUERY, PATDEV_IOC_SET_MMAP_FLAGS,
+	};
+	unsigned int cmd = cmds[rnd() % ARRAY_SIZE(cmds)];
+
+	if (rnd() % 4 == 0)	/* unknown commands of our magic, any size/direction */
+		cmd = _IOC(rnd() % 4, PATDEV_IOC_MAGIC, rnd() % 256, rnd() % 128);
+	check(ioctl(fd, cmd, some_arg(_IOC_SIZE(cmd))), "ioctl");
+	calls[0]++;
+}
+
+static void fuzz_mmap(int fd)
+{
+	static const int flags[] = { MAP_SHARED, MAP_PRIVATE, MAP_SHARED | MAP_FIXED_NOREPLACE,
+				     MAP_SHARED | MAP_POPULATE, MAP_SHARED_VALIDATE };
+	int i = rnd() % MAXMAPS, f = flags[rnd() % ARRAY_SIZE(flags)];
+	size_t len = rnd() % 4 ? (1 + rnd() % 24) * page : some_len();
+	off_t off = rnd() % 8 ? (off_t)(rnd() % 4) * page : (off_t)rnd();
+	void *hint = f & MAP_FIXED_NOREPLACE ? (void *)(uintptr_t)(some_addr() & ~(page - 1)) :
+		     NULL;
+	void *p;
+
+	if (maps[i].p)
+		return;
+	p = mmap(hint, len, rnd() % 8, f, fd, off);
+	calls[1]++;
+	if (p == MAP_FAILED) {
+		check(-1, "mmap");
+		return;
+	}
+	maps[i].p = p;
+	maps[i].len = len;
+}
+
+static void fuzz_unmap_protect(void)
+{
+	int i = rnd() % MAXMAPS;
+	size_t pages, first;
+	void *q;
+
+	if (!maps[i].p)
+		return;
+	pages = (maps[i].len + page - 1) / page;
+	switch (rnd() % 3) {
+	case 0:	/* a page in the middle, then the rest */
+		first = rnd() % pages;
+		check(munmap(maps[i].p + first * page, page), "munmap");
+		check(munmap(maps[i].p, maps[i].len), "munmap");
+		maps[i].p = NULL;
+		break;
+	case 1:
+		check(mprotect(maps[i].p, page * (1 + rnd() % pages), rnd() % 8), "mprotect");
+		break;
+	default:
+		/* Growing fails (VM_DONTEXPAND); shrinking or moving works. */
+		first = (1 + rnd() % (2 * pages)) * page;
+		q = mremap(maps[i].p, maps[i].len, first, MREMAP_MAYMOVE);
+		if (q == MAP_FAILED) {
+			check(-1, "mremap");
+		} else {
+			maps[i].p = q;
+			maps[i].len = first;
+		}
+		break;
+	}
+	calls[2]++;
+}
+
+static void fuzz_rw(int fd)
+{
+	size_t len = rnd() % (3 * page);
+	off_t off = rnd() % 2 ? (off_t)(rnd() % (32 * page)) : (off_t)rnd();
+	void *b = rnd() % 4 ? buf : some_arg(len);
+
+	if (rnd() % 2)
+		check(pread(fd, b, len, off), "pread");
+	else
+		check(pwrite(fd, b, len, off), "pwrite");
+	calls[3]++;
+}
+
+int main(int argc, char **argv)
+{
+	double seconds = argc > 1 ? atof(argv[1]) : 10;
+	struct timespec t0, t;
+	unsigned int seed0;
+	int fd, i;
+
+	seed = argc > 2 ? strtoul(argv[2], NULL, 0) : (unsigned int)time(NULL);
+	seed0 = seed;
+	page = sysconf(_SC_PAGESIZE);
+	guard = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	buf = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fd = open("/dev/patdev", O_RDWR);
+	if (guard == MAP_FAILED || buf == MAP_FAILED || fd < 0) {
+		perror("fuzz: setup");
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		for (i = 0; i < 64; i++) {
+			switch (rnd() % 4) {
+			case 0:
+				fuzz_ioctl(fd);
+				break;
+			case 1:
+				fuzz_mmap(fd);
+				break;
+			case 2:
+				fuzz_unmap_protect();
+				break;
+			default:
+				fuzz_rw(fd);
+				break;
+			}
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < seconds);
+	for (i = 0; i < MAXMAPS; i++)
+		if (maps[i].p)
+			munmap(maps[i].p, maps[i].len);
+	close(fd);
+	printf("fuzz: seed %u, %.0f s, 1 process: %lu ioctls, %lu mmaps, ", seed0, seconds,
+	       calls[0], calls[1]);
+	printf("%lu munmap/mprotect/mremap, %lu pread/pwrite; %lu unexpected answers: %s\n",
+	       calls[2], calls[3], bad, bad ? "FAIL" : "PASS");
+	return bad != 0;
+}

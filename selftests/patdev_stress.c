@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * patdev_stress: bounded concurrency stress for /dev/patdev, run right
+ * after the module loads. Worker processes race the first mmap at offset 0
+ * with different sizes, then loop for a fixed time over mmap, munmap,
+ * partial munmap, fork with mappings, prefault, MADV_DONTNEED (refused on
+ * VM_PFNMAP), close while mapped, pread/pwrite, while a thread in each
+ * worker hammers the query ioctls. Each worker owns one page of the shared
+ * object and checks its own pattern there to the end.
+ *
+ * Usage: patdev_stress [seconds] [workers]. Prints what it did; exit 0 on
+ * success.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "patdev_user.h"
+
+#define DEV "/dev/patdev"
+
+static long page;
+static size_t obj_pages;
+
+struct shared {
+	unsigned long ops;
+	unsigned long queries;
+	int failed;
+};
+
+static void fail(struct shared *sh, int w, const char *what)
+{
+	fprintf(stderr, "stress: worker %d: %s: %s\n", w, what, strerror(errno));
+	sh->failed = 1;
+}
+
+static unsigned char pattern(int w, unsigned long gen, size_t i)
+{
+	return (unsigned char)(w * 31 + gen * 7 + i);
+}
+
+struct querier {
+	int fd;
+	uintptr_t addr;		/* __atomic access: the worker moves it */
+	int stop;
+	unsigned long count;
+	int bad;
+};
+
+/* Races the worker's own munmaps: EINVAL is a fine answer, nothing else. */
+static void *query_thread(void *arg)
+{
+	struct querier *q = arg;
+	struct patdev_range_query r;
+	struct patdev_query pq;
+
+	while (!__atomic_load_n(&q->stop, __ATOMIC_RELAXED)) {
+		uintptr_t a = __atomic_load_n(&q->addr, __ATOMIC_RELAXED);
+
+		memset(&pq, 0, sizeof(pq));
+		pq.addr = a;
+		if (ioctl(q->fd, PATDEV_IOC_QUERY, &pq) && errno != EINVAL)
+			q->bad = errno;
+		memset(&r, 0, sizeof(r));
+		r.addr = a;
+		r.len = 4 * page;
+		if (ioctl(q->fd, PATDEV_IOC_RANGE_QUERY, &r) && errno != EINVAL)
+			q->bad = errno;
+		q->count++;
+	}
+	return NULL;
+}
+
+static int check_own_page(unsigned char *p, int w, unsigned long gen)
+{
+	size_t i;
+
+	for (i = 0; i < (size_t)page; i++)
+		if (p[i] != pattern(w, gen, i))
+			return -1;
+	return 0;
+}
+
+static void fill_own_page(unsigned char *p, int w, unsigned long gen)
+{
+	size_t i;
+
+	for (i = 0; i < (size_t)page; i++)
+		p[i] = pattern(w, gen, i);
+}
+
+static int prefault_ok(int fd, void *p, size_t len, unsigned int *seed)
+{
+	struct patdev_prefault pf = {
+		.addr = (uintptr_t)p,
+		.len = len,
+		.flags = rand_r(seed) & 1 ? PATDEV_PREFAULT_READ : PATDEV_PREFAULT_WRITE,
+	};
+
+	return ioctl(fd, PATDEV_IOC_PREFAULT, &pf) || pf.npages != obj_pages;
+}
+
+static void worker(int w, double seconds, struct shared *sh)
+{
+	size_t len = obj_pages * page, own = (size_t)w * page;
+	unsigned long gen = 0, ops = 0;
+	unsigned int seed = 1234 + w;
+	struct querier q = { 0 };
+	unsigned char *p, buf[64];
+	struct timespec t0, t;
+	pthread_t thread;
+	int fd, status;
+
+	fd = open(DEV, O_RDWR);
+	if (fd < 0)
+		return fail(sh, w, "open");
+	p = patdev_map(fd, len, PROT_READ | PROT_WRITE, PATDEV_PGOFF_ANON, 0);
+	if (p == MAP_FAILED)
+		return fail(sh, w, "mmap");
+	fill_own_page(p + own, w, gen);
+	q.fd = fd;
+	__atomic_store_n(&q.addr, (uintptr_t)p, __ATOMIC_RELAXED);
+	if (pthread_create(&thread, NULL, query_thread, &q))
+		return fail(sh, w, "pthread_create");
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		unsigned char *m, *n;
+		size_t mlen;
+		int fd2;
+		pid_t pid;
+
+		switch (rand_r(&seed) % 8) {
+		case 0:	/* new mapping of random length, check, rewrite */
+			mlen = own + (1 + rand_r(&seed) % obj_pages) * page;
+			m = patdev_map(fd, mlen, PROT_READ | PROT_WRITE, PATDEV_PGOFF_ANON, 0);
+			if (m == MAP_FAILED || check_own_page(m + own, w, gen))
+				return fail(sh, w, "remap check");
+			fill_own_page(m + own, w, ++gen);
+			__atomic_store_n(&q.addr, (uintptr_t)m, __ATOMIC_RELAXED);
+			if (munmap(m, mlen))
+				return fail(sh, w, "munmap");
+			break;
+		case 1:	/* partial munmap of a 3-page mapping */
+			m = patdev_map(fd, 3 * page, PROT_READ, PATDEV_PGOFF_SG, 0);
+			if (m == MAP_FAILED || munmap(m + page, page) ||
+			    munmap(m, page) || munmap(m + 2 * page, page))
+				return fail(sh, w, "partial munmap");
+			break;
+		case 2:	/* fork with the mapping; the child checks and exits */
+			pid = fork();
+			if (pid == 0)
+				_exit(check_own_page(p + own, w, gen) ? 1 : 0);
+			if (pid < 0 || waitpid(pid, &status, 0) != pid ||
+			    !WIFEXITED(status) || WEXITSTATUS(status))
+				return fail(sh, w, "fork check");
+			break;
+		case 3:	/* prefault read and write */
+			if (prefault_ok(fd, p, len, &seed))
+				return fail(sh, w, "prefault");
+			break;
+		case 4:	/* MADV_DONTNEED is refused on VM_PFNMAP: data stays */
+			if (madvise(p, len, MADV_DONTNEED) != -1 || errno != EINVAL)
+				return fail(sh, w, "madvise");
+			break;
+		case 5:	/* close the file while its mapping lives */
+			fd2 = open(DEV, O_RDWR);
+			n = fd2 < 0 ? MAP_FAILED :
+				patdev_map(fd2, own + page, PROT_READ, PATDEV_PGOFF_ANON, 0);
+			if (n == MAP_FAILED)
+				return fail(sh, w, "close-while-mapped map");
+			close(fd2);
+			if (check_own_page(n + own, w, gen) || munmap(n, own + page))
+				return fail(sh, w, "close-while-mapped check");
+			break;
+		case 6:	/* pwrite own page, read it back through the mapping */
+			memset(buf, 0, sizeof(buf));
+			if (pread(fd, buf, sizeof(buf), own) != sizeof(buf) ||
+			    memcmp(buf, p + own, sizeof(buf)))
+				return fail(sh, w, "pread");
+			break;
+		default: /* the mmap rules keep answering */
+			if (mmap(NULL, page, PROT_READ, MAP_PRIVATE, fd, 0) != MAP_FAILED ||
+			    errno != EINVAL)
+				return fail(sh, w, "MAP_PRIVATE");
+			break;
+		}
+		ops++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (!sh->failed &&
+		 (t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < seconds);
+
+	__atomic_store_n(&q.addr, (uintptr_t)p, __ATOMIC_RELAXED);
+	__atomic_store_n(&q.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(thread, NULL);
+	if (q.bad) {
+		errno = q.bad;
+		return fail(sh, w, "query thread");
+	}
+	if (check_own_page(p + own, w, gen))
+		return fail(sh, w, "final pattern");
+	__atomic_fetch_add(&sh->ops, ops, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sh->queries, q.count, __ATOMIC_RELAXED);
+	munmap(p, len);
+	close(fd);
+}
+
+static int objinfo(int fd, unsigned long pgoff, struct patdev_objinfo *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->pgoff = pgoff;
+	return ioctl(fd, PATDEV_IOC_OBJINFO, info);
+}
+
+/* Only the two objects and their pages are left: nothing leaked. */
+static int check_stats(size_t want_pages)
+{
+	long objs = -1, pages = -1;
+	FILE *f = fopen("/sys/kernel/debug/patdev/stats", "r");
+
+	if (!f || fscanf(f, "objects %ld pages %ld", &objs, &pages) != 2) {
+		fprintf(stderr, "stress: cannot read the module's stats\n");
+		return -1;
+	}
+	fclose(f);
+	printf("stress: afterwards %ld objects, %ld pages held (expected 2, %zu)\n", objs, pages,
+	       want_pages);
+	return objs == 2 && pages == (long)want_pages ? 0 : -1;
+}
+
+/* Racing first mmaps of different sizes: exactly one of them sizes it. */
+static int race_first_mmap(int fd, int nworkers)
+{
+	struct patdev_objinfo info;
+	int i, status, ok = 1;
+
+	if (objinfo(fd, PATDEV_PGOFF_ANON, &info) != -1 || errno != ENOENT) {
+		fprintf(stderr, "stress: needs a freshly loaded module\n");
+		return -1;
+	}
+	for (i = 0; i < nworkers; i++) {
+		if (fork() == 0) {
+			size_t len = (nworkers + 4 * i) * page;
+			int f = open(DEV, O_RDWR);
+			void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, f, 0);
+
+			_exit(p == MAP_FAILED);
+		}
+	}
+	for (i = 0; i < nworkers; i++)
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+			ok = 0;
+	if (!ok || objinfo(fd, PATDEV_PGOFF_ANON, &info))
+		return -1;
+	obj_pages = info.size / page;
+	if (obj_pages < (size_t)nworkers || (obj_pages - nworkers) % 4 ||
+	    obj_pages >= (size_t)nworkers * 5)
+		return -1;
+	printf("stress: %d racing first mmaps made one object of %zu pages\n", nworkers, obj_pages);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	double seconds = argc > 1 ? atof(argv[1]) : 10;
+	int nworkers = argc > 2 ? atoi(argv[2]) : 4;
+	struct patdev_objinfo anon, sg;
+	struct shared *sh;
+	int fd, w, status, ok = 1;
+
+	page = sysconf(_SC_PAGESIZE);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	fd = open(DEV, O_RDWR);
+	if (sh == MAP_FAILED || fd < 0 || nworkers < 1 || race_first_mmap(fd, nworkers)) {
+		fprintf(stderr, "stress: setup failed\n");
+		return 1;
+	}
+	for (w = 0; w < nworkers; w++) {
+		if (fork() == 0) {
+			worker(w, seconds, sh);
+			_exit(sh->failed);
+		}
+	}
+	for (w = 0; w < nworkers; w++)
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+			ok = 0;
+	if (objinfo(fd, PATDEV_PGOFF_ANON, &anon) || objinfo(fd, PATDEV_PGOFF_SG, &sg) ||
+	    anon.nmaps || sg.nmaps) {
+		fprintf(stderr, "stress: mappings left: anon %llu sg %llu\n",
+			(unsigned long long)anon.nmaps, (unsigned long long)sg.nmaps);
+		ok = 0;
+	}
+	if (check_stats(obj_pages + sg.size / page))
+		ok = 0;
+	printf("stress: %d processes (each + 1 query thread), %.0f s, %lu operations, ",
+	       nworkers, seconds, sh->ops);
+	printf("%lu query rounds: %s\n", sh->queries, ok && !sh->failed ? "PASS" : "FAIL");
+	close(fd);
+	return !(ok && !sh->failed);
+}
