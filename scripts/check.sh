@@ -27,6 +27,24 @@ result() {
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# vm_lane KERNEL LOG PREFIX GUEST-ARGS...: boot KERNEL, run guest.sh with
+# GUEST-ARGS, count each PATDEV-RESULT line it prints (they name the
+# running kernel) as a result, PREFIX before its name.
+vm_lane() {
+	local kernel=$1 log=$2 prefix=$3 status verdict name
+	shift 3
+	"$here/vm.sh" "$kernel" ./scripts/guest.sh "$@" | tee "$log"
+	status=${PIPESTATUS[0]}
+	while read -r verdict name; do
+		result "$verdict" "$prefix$name"
+	done < <(sed -n 's/^.*PATDEV-RESULT \(pass\|fail\) \(.*\)$/\1 \2/p' "$log" | tr -d '\r')
+	if [ "$status" -eq 0 ] && grep -q 'PATDEV-RESULT' "$log"; then
+		result pass "${prefix}VM of $(basename "$kernel") ran to completion"
+	else
+		result fail "${prefix}VM of $(basename "$kernel") ran to completion (status $status)"
+	fi
+}
+
 summary() {
 	echo
 	for f in "${failures[@]}"; do
@@ -100,17 +118,29 @@ for series in 6.1 6.12; do
 	fi
 
 	step "$kver: VM boot, modprobe, selftests, modprobe -r, dmesg scan"
-	vlog="$PATDEV_CACHE/vm-$kver.log"
-	"$here/vm.sh" "$kver" ./scripts/guest.sh check | tee "$vlog"
-	vm_status=${PIPESTATUS[0]}
-	while read -r verdict name; do
-		result "$verdict" "$name"
-	done < <(sed -n 's/^.*PATDEV-RESULT \(pass\|fail\) \(.*\)$/\1 \2/p' "$vlog" | tr -d '\r')
-	if [ "$vm_status" -eq 0 ] && grep -q 'PATDEV-RESULT' "$vlog"; then
-		result pass "$kver: VM ran to completion"
-	else
-		result fail "$kver: VM ran to completion (status $vm_status)"
-	fi
+	vm_lane "$kver" "$PATDEV_CACHE/vm-$kver.log" "" check
 done
+
+step "debug lane: Debian 6.1 source with KASAN, lockdep, DEBUG_VM, kmemleak, KFENCE, fault injection"
+dlog="$PATDEV_CACHE/debug-lane.log"
+t0=$(date +%s)
+if [ "${PATDEV_DEBUG_LANE:-1}" = 0 ]; then
+	# For quick local iterations only: a skipped lane is not a pass.
+	result fail "debug lane skipped (PATDEV_DEBUG_LANE=0)"
+elif tree=$("$here/debug-kernel.sh" | tail -n 1) && [ -n "$tree" ]; then
+	result pass "debug kernel built or cached ($(($(date +%s) - t0)) s)"
+	ddir="$PATDEV_CACHE/build/debug"
+	"$here/stage.sh" "$ddir"
+	if make -C "$tree" M="$ddir" W=1 modules >"$ddir/build.log" 2>&1 &&
+	   ! grep -qiE 'warning|error' "$ddir/build.log"; then
+		result pass "debug kernel: W=1 module build without warnings"
+		PATDEV_VM_MEMORY=3G vm_lane "$tree" "$dlog" "debug: " debug "$ddir/patdev.ko"
+	else
+		cat "$ddir/build.log"
+		result fail "debug kernel: W=1 module build without warnings"
+	fi
+else
+	result fail "debug kernel built or cached"
+fi
 
 summary

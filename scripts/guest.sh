@@ -15,13 +15,65 @@ result() {
 	echo "PATDEV-RESULT $1 $(uname -r): $2"
 }
 
-# Kernel complaints since line $1 of dmesg; the boot-time PAT table line is not one.
+# Kernel complaints since line $1 of dmesg, including what the debug
+# kernel's KASAN, lockdep, kmemleak and KFENCE print.
+COMPLAINTS='WARNING:|BUG:|Oops|x86/PAT:|Call Trace|kernel BUG|general protection'
+COMPLAINTS="$COMPLAINTS|KASAN|KFENCE|possible circular locking|possible recursive locking"
+COMPLAINTS="$COMPLAINTS|inconsistent lock state|sleeping function called|suspected memory leak"
 dmesg_clean() {
 	dmesg | tail -n "+$(($1 + 1))" >/tmp/patdev-dmesg
-	if grep -E 'WARNING:|BUG:|Oops|x86/PAT:|Call Trace|kernel BUG|general protection' /tmp/patdev-dmesg; then
+	if grep -E "$COMPLAINTS" /tmp/patdev-dmesg; then
 		return 1
 	fi
 	return 0
+}
+
+# check_run LABEL NAME COMMAND...: one result for a command's exit status.
+check_run() {
+	label=$1
+	name=$2
+	shift 2
+	if "$@"; then
+		result pass "$label $name"
+	else
+		result fail "$label $name"
+	fi
+}
+
+# tap_results LABEL FILE: one result per TAP line of a selftest run.
+tap_results() {
+	# A skipped test did not check anything: it counts as a failure.
+	sed -n 's/^ok [0-9]* \(.*\)$/\1/p' "$2" | while read -r name; do
+		case "$name" in
+		*"# SKIP"*) result fail "$1 selftest $name" ;;
+		*) result pass "$1 selftest $name" ;;
+		esac
+	done
+	sed -n 's/^not ok [0-9]* \(.*\)$/\1/p' "$2" | while read -r name; do
+		result fail "$1 selftest $name"
+	done
+	grep -q '^ok \|^not ok ' "$2" || result fail "$1 selftests produced no results"
+}
+
+# kmemleak_clean: no leak report that names patdev (the module is loaded,
+# so its symbols resolve); other boot-time reports are not ours.
+kmemleak_clean() {
+	k=/sys/kernel/debug/kmemleak
+	[ -w "$k" ] || return 1
+	sleep 6
+	echo scan >"$k"
+	echo scan >"$k"
+	cat "$k" >/tmp/patdev-kmemleak
+	! grep -q patdev /tmp/patdev-kmemleak
+}
+
+from_dkms() {
+	where=$(modinfo -n patdev 2>/dev/null)
+	echo "# module file: $where"
+	case "$where" in
+	*/updates/dkms/*) return 0 ;;
+	*) return 1 ;;
+	esac
 }
 
 # suite LABEL [MODULE PARAMETERS]: load, run the selftests, unload, scan dmesg.
@@ -29,45 +81,13 @@ suite() {
 	label=$1
 	shift
 	start=$(dmesg | wc -l)
-	if modprobe patdev "$@"; then
-		result pass "$label modprobe patdev $*"
-	else
-		result fail "$label modprobe patdev $*"
-	fi
-	where=$(modinfo -n patdev 2>/dev/null)
-	echo "# module file: $where"
-	case "$where" in
-	*/updates/dkms/*) result pass "$label module loaded from the DKMS install" ;;
-	*) result fail "$label module loaded from the DKMS install (got '$where')" ;;
-	esac
-
-	echo "# running selftests/patdev_test"
+	check_run "$label" "modprobe patdev $*" modprobe patdev "$@"
+	check_run "$label" "module loaded from the DKMS install" from_dkms
 	./selftests/patdev_test >/tmp/patdev-tap 2>&1
-	echo "# patdev_test exit status $?"
 	cat /tmp/patdev-tap
-	# A skipped test did not check anything: it counts as a failure.
-	sed -n 's/^ok [0-9]* \(.*\)$/\1/p' /tmp/patdev-tap | while read -r name; do
-		case "$name" in
-		*"# SKIP"*) result fail "$label selftest $name" ;;
-		*) result pass "$label selftest $name" ;;
-		esac
-	done
-	sed -n 's/^not ok [0-9]* \(.*\)$/\1/p' /tmp/patdev-tap | while read -r name; do
-		result fail "$label selftest $name"
-	done
-	grep -q '^ok \|^not ok ' /tmp/patdev-tap || result fail "$label selftests produced no results"
-
-	if modprobe -r patdev; then
-		result pass "$label modprobe -r patdev (allowed once unmapped)"
-	else
-		result fail "$label modprobe -r patdev (allowed once unmapped)"
-	fi
-	if dmesg_clean "$start"; then
-		result pass "$label dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace"
-	else
-		result fail "$label dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace"
-	fi
-	echo "# dmesg since module load:"
+	tap_results "$label" /tmp/patdev-tap
+	check_run "$label" "modprobe -r patdev (allowed once unmapped)" modprobe -r patdev
+	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace" dmesg_clean "$start"
 	sed 's/^/#   /' /tmp/patdev-dmesg
 }
 
@@ -77,48 +97,59 @@ memfree_kb() {
 	awk '/^MemFree:/ { print $2 }' /proc/meminfo
 }
 
-# stress_fuzz SECONDS: a fresh load, the stress run, the fuzzer, unload;
-# then free memory must be back (within 256 pages: other tasks move it too).
+# Free memory back within 1024 pages (4 MiB) of $1 kB: other tasks move it
+# too; the module's own page count is exact (patdev_stress checks it).
+memfree_back() {
+	now=$(memfree_kb)
+	echo "# MemFree before load $1 kB, after unload $now kB"
+	[ $(($1 - now)) -le 4096 ]
+}
+
+# stress_fuzz SECONDS: a fresh load, the stress run, the fuzzer, unload.
 stress_fuzz() {
 	label="[stress+fuzz]"
 	free0=$(memfree_kb)
 	start=$(dmesg | wc -l)
-	if modprobe patdev; then
-		result pass "$label modprobe patdev"
-	else
-		result fail "$label modprobe patdev"
-	fi
-	if ./selftests/patdev_stress "$1" 4; then
-		result pass "$label stress: racing first mmaps, mmap/munmap/fork/prefault/queries, patterns intact, no leak"
-	else
-		result fail "$label stress: racing first mmaps, mmap/munmap/fork/prefault/queries, patterns intact, no leak"
-	fi
-	if ./selftests/patdev_fuzz "$1"; then
-		result pass "$label fuzz: every answer an errno"
-	else
-		result fail "$label fuzz: every answer an errno"
-	fi
-	if modprobe -r patdev; then
-		result pass "$label modprobe -r patdev"
-	else
-		result fail "$label modprobe -r patdev"
-	fi
-	free1=$(memfree_kb)
-	echo "# MemFree before load ${free0} kB, after unload ${free1} kB"
-	if [ $((free0 - free1)) -le 1024 ]; then
-		result pass "$label free memory back within 256 pages after unload"
-	else
-		result fail "$label free memory back within 256 pages after unload ($((free0 - free1)) kB short)"
-	fi
-	if dmesg_clean "$start"; then
-		result pass "$label dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace"
-	else
-		result fail "$label dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace"
-	fi
+	check_run "$label" "modprobe patdev" modprobe patdev
+	check_run "$label" "stress: racing first mmaps, mmap/munmap/fork/prefault/queries, patterns intact, no leak" \
+		./selftests/patdev_stress "$1" 4
+	check_run "$label" "fuzz: every answer an errno" ./selftests/patdev_fuzz "$1"
+	check_run "$label" "modprobe -r patdev" modprobe -r patdev
+	check_run "$label" "free memory back within 1024 pages after unload" memfree_back "$free0"
+	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace" dmesg_clean "$start"
+	sed 's/^/#   /' /tmp/patdev-dmesg
+}
+
+# debug KO: the debug kernel's lane; the module is insmod-ed from KO.
+debug() {
+	label="[debug]"
+	start=$(dmesg | wc -l)
+	check_run "$label" "insmod patdev" insmod "$1"
+	./selftests/patdev_test >/tmp/patdev-tap 2>&1
+	cat /tmp/patdev-tap
+	tap_results "$label" /tmp/patdev-tap
+	check_run "$label" "rmmod patdev" rmmod patdev
+
+	insmod "$1"
+	check_run "$label" "fault injection: first mmap and prefault fail with ENOMEM, cleanly" \
+		./selftests/patdev_faultinj
+	check_run "$label" "rmmod patdev after fault injection (no leak at unload)" rmmod patdev
+
+	insmod "$1"
+	check_run "$label" "stress" ./selftests/patdev_stress "${PATDEV_STRESS_SECONDS:-10}" 4
+	check_run "$label" "fuzz" ./selftests/patdev_fuzz "${PATDEV_STRESS_SECONDS:-10}"
+	check_run "$label" "kmemleak reports nothing of patdev" kmemleak_clean
+	cat /tmp/patdev-kmemleak 2>/dev/null | head -n 40 | sed 's/^/#   /'
+	check_run "$label" "rmmod patdev after stress" rmmod patdev
+	check_run "$label" "dmesg has no KASAN/lockdep/kmemleak/KFENCE/WARNING/BUG report" \
+		dmesg_clean "$start"
 	sed 's/^/#   /' /tmp/patdev-dmesg
 }
 
 case "$1" in
+debug)
+	debug "$2"
+	;;
 check)
 	suite "[defaults]"
 	suite "[sg_readonly=1]" sg_readonly=1

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# vm.sh KVER COMMAND...: boot Debian kernel KVER under QEMU/TCG with the host
-# root file system (virtme-ng) and run COMMAND in it from the repository.
+# vm.sh KVER|TREE COMMAND...: boot Debian kernel KVER, or the kernel built in
+# the source tree TREE, under QEMU/TCG with the host root file system
+# (virtme-ng) and run COMMAND in it from the repository.
 # A kernel WARN or oops panics and ends the VM instead of hanging it; a
 # timeout bounds the whole boot. Exit status is the guest command's.
 set -uo pipefail
@@ -12,12 +13,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 kver=$1
 shift
+kernel="/boot/vmlinuz-$kver"
+[ -d "$kver" ] && kernel=$kver
 cd "$here/.." || exit 1
 echo "[vm] booting $kver under QEMU (TCG, no KVM): about 30-60 s before the guest runs"
 PATH="$VNG_ROOT/usr/bin:$PATH" PYTHONPATH="$VNG_ROOT/usr/lib/python3/dist-packages" \
 	timeout --kill-after=10 "${PATDEV_VM_TIMEOUT:-900}" \
-	/usr/bin/python3 "$VNG" --run "/boot/vmlinuz-$kver" --disable-kvm \
-	--cpus 2 --memory 2G --append 'oops=panic panic_on_warn=1' -- "$*" 2>&1 | cat
+	/usr/bin/python3 "$VNG" --run "$kernel" --disable-kvm \
+	--cpus 2 --memory "${PATDEV_VM_MEMORY:-2G}" --append 'oops=panic panic_on_warn=1' -- "$*" 2>&1 | cat
 status=${PIPESTATUS[0]}
 [ "$status" -eq 124 ] && echo "[vm] timed out"
 exit "$status"

@@ -15,10 +15,12 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "kselftest_harness.h"
 #include "patdev_names.h"
@@ -369,6 +371,48 @@ TEST_F(patdev, query_outside_patdev_vma_einval)
 	ASSERT_EQ(EINVAL, errno);
 }
 
+/* Drops CAP_SYS_ADMIN from this (child) process, staying uid 0. */
+static int drop_sys_admin(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[CAP_SYS_ADMIN / 32].effective &= ~(1U << (CAP_SYS_ADMIN % 32));
+	data[CAP_SYS_ADMIN / 32].permitted &= ~(1U << (CAP_SYS_ADMIN % 32));
+	return syscall(SYS_capset, &hdr, data);
+}
+
+TEST_F(patdev, query_hides_pfn_without_cap_sys_admin)
+{
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct patdev_query q;
+		unsigned char *p;
+		int fd;
+
+		if (drop_sys_admin())
+			_exit(2);
+		fd = open(DEV, O_RDWR);
+		p = fd < 0 ? MAP_FAILED :
+			mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			_exit(3);
+		p[0] = 1;
+		if (query(fd, p, &q) || !(q.flags & PATDEV_QUERY_PRESENT))
+			_exit(4);
+		/* Presence and cache mode, but no PFN. */
+		_exit(q.pfn == 0 && q.cache == PATDEV_CACHE_WC ? 0 : 5);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
 TEST_F(patdev, query_bad_pointer_efault)
 {
 	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_QUERY, bad_ptr()));
@@ -574,6 +618,8 @@ TEST_F(patdev, split_vma_keeps_counts_and_data)
 TEST_F(patdev, sg_object_info)
 {
 	struct patdev_objinfo info;
+	unsigned char *p;
+	size_t i;
 
 	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_SG, &info));
 	ASSERT_EQ(PATDEV_OBJ_SG, info.kind);
@@ -582,6 +628,12 @@ TEST_F(patdev, sg_object_info)
 	ASSERT_EQ(PATDEV_CACHE_UC_MINUS, info.cache);
 	ASSERT_GT(info.nsegs, 1) TH_LOG("the default sg object should be scattered");
 	ASSERT_EQ(0, info.nmaps);
+	p = mmap(NULL, info.size, PROT_READ, MAP_SHARED, self->fd, PATDEV_PGOFF_SG * self->page);
+	ASSERT_NE(MAP_FAILED, p);
+	/* Never old kernel data: nothing has written it yet, so it is zero. */
+	for (i = 0; i < info.size; i++)
+		ASSERT_EQ(0, p[i]) TH_LOG("byte %zu of the sg object", i);
+	munmap(p, info.size);
 }
 
 TEST_F(patdev, sg_pte_cache_mode_is_object_mode)

@@ -100,9 +100,11 @@ void patdev_sglist_test_init(struct dentry *dir);
 /**
  * struct patdev_file - state of one open file
  * @mmap_prefault: PATDEV_PREFAULT_* applied to every later mmap, or 0
+ * @show_pfn: the opener had CAP_SYS_ADMIN, so PATDEV_IOC_QUERY tells PFNs
  */
 struct patdev_file {
 	u32 mmap_prefault;
+	bool show_pfn;
 };
 
 /* patdev_mmap.c */
@@ -119,7 +121,7 @@ long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 
 /* patdev_query.c */
 void patdev_query_init(void);
-long patdev_ioctl_query(void __user *arg);
+long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg);
 long patdev_ioctl_range_query(void __user *arg);
 
 #endif /* _PATDEV_H */

@@ -5,6 +5,7 @@
  * A port of FreeBSD's patdev demo (d_mmap_single, per-object memory
  * attributes, sglist(9) and the OBJT_SG pager) and NetBSD pmap(9) ideas.
  */
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -34,6 +35,8 @@ static int patdev_open(struct inode *inode, struct file *file)
 
 	if (!pfile)
 		return -ENOMEM;
+	/* Decided at open, as /proc/pid/pagemap does: the file may be passed on. */
+	pfile->show_pfn = capable(CAP_SYS_ADMIN);
 	/* Replaces the miscdevice pointer misc_open() left here. */
 	file->private_data = pfile;
 	return 0;
@@ -53,7 +56,7 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case PATDEV_IOC_VERSION:
 		return patdev_ioctl_version(uarg);
 	case PATDEV_IOC_QUERY:
-		return patdev_ioctl_query(uarg);
+		return patdev_ioctl_query(file->private_data, uarg);
 	case PATDEV_IOC_OBJINFO:
 		return patdev_ioctl_objinfo(uarg);
 	case PATDEV_IOC_PREFAULT:

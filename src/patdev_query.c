@@ -53,7 +53,7 @@ static enum patdev_cache patdev_decode_cache(pteval_t flags)
 			  (bits & _PAGE_PWT ? 1 : 0)];
 }
 
-long patdev_ioctl_query(void __user *arg)
+long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
@@ -85,7 +85,8 @@ long patdev_ioctl_query(void __user *arg)
 			q.flags |= PATDEV_QUERY_DIRTY;
 		if (flags & _PAGE_ACCESSED)
 			q.flags |= PATDEV_QUERY_YOUNG;
-		q.pfn = pfn;
+		/* As /proc/pid/pagemap: PFNs help Rowhammer-style attacks. */
+		q.pfn = pfile->show_pfn ? pfn : 0;
 		q.cache = patdev_decode_cache(flags);
 	}
 out:

@@ -65,7 +65,9 @@ struct patdev_version {
  * struct patdev_query - NetBSD pmap_extract() for one user address
  * @addr: in: virtual address in the caller's mm, inside a patdev mapping
  * @flags: out: PATDEV_QUERY_* bits of the page table entry
- * @pfn: out: page frame number, valid when PATDEV_QUERY_PRESENT is set
+ * @pfn: out: page frame number, valid when PATDEV_QUERY_PRESENT is set and
+ *	the file was opened with CAP_SYS_ADMIN (0 otherwise, as in
+ *	/proc/pid/pagemap)
  * @cache: out: &enum patdev_cache decoded from the entry's PAT bits
  *
  * The answer is read from the page table itself, so it is the effective

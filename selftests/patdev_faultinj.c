@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * patdev_faultinj: allocation-failure sweep, for kernels with
+ * CONFIG_FAULT_INJECTION, FAILSLAB and FAIL_PAGE_ALLOC (the debug lane).
+ * For n = 1, 2, ... it makes the n-th slab or page allocation of this task
+ * fail (/proc/thread-self/fail-nth) during the first mmap (which creates
+ * the anonymous object) and during a prefault, until one attempt gets
+ * through without reaching the n-th allocation. Every failed attempt must
+ * answer ENOMEM, create nothing and leave the module's page count as it
+ * was; the next attempt must succeed. Needs a freshly loaded module.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "patdev_user.h"
+
+#define DBG "/sys/kernel/debug/"
+#define NPAGES 64
+
+static long page;
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/*
+ * The thread's fail-nth file, opened once: opening it again between arming
+ * and the call under test would itself allocate and use the failure up.
+ */
+static int nth_fd = -1;
+
+/* Arms the n-th allocation of this thread to fail. */
+static int fail_nth(int n)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%d", n);
+	return pwrite(nth_fd, v, strlen(v), 0) == (ssize_t)strlen(v) ? 0 : -1;
+}
+
+/* Disarms; returns whether the armed failure was not reached. */
+static int fail_nth_unused(void)
+{
+	char v[16] = "";
+	ssize_t n = pread(nth_fd, v, sizeof(v) - 1, 0);
+	int left = n > 0 ? atoi(v) : 0;
+
+	if (pwrite(nth_fd, "0", 1, 0) != 1)
+		return -1;
+	return left > 0;
+}
+
+static long module_pages(void)
+{
+	long objs, pages;
+	FILE *f = fopen(DBG "patdev/stats", "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "objects %ld pages %ld", &objs, &pages) != 2)
+		pages = -1;
+	fclose(f);
+	return pages;
+}
+
+static int setup(void)
+{
+	static const char *const attrs[] = { "failslab", "fail_page_alloc" };
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		/* Allocations that may sleep are the ones the driver makes. */
+		snprintf(path, sizeof(path), DBG "%s/ignore-gfp-wait", attrs[i]);
+		if (write_file(path, "N"))
+			return -1;
+		/* No stack dump per injected failure: dmesg stays clean. */
+		snprintf(path, sizeof(path), DBG "%s/verbose", attrs[i]);
+		if (write_file(path, "0"))
+			return -1;
+	}
+	if (write_file(DBG "fail_page_alloc/min-order", "0") ||
+	    write_file(DBG "fail_page_alloc/ignore-gfp-highmem", "N"))
+		return -1;
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	return nth_fd < 0 ? -1 : 0;
+}
+
+int main(void)
+{
+	size_t len = NPAGES * sysconf(_SC_PAGESIZE);
+	struct patdev_objinfo info = { .pgoff = PATDEV_PGOFF_ANON };
+	int fd, n, failures = 0, bad = 0;
+	long base;
+	void *p;
+
+	page = sysconf(_SC_PAGESIZE);
+	fd = open("/dev/patdev", O_RDWR);
+	if (fd < 0 || setup()) {
+		perror("faultinj: setup (needs CONFIG_FAULT_INJECTION debugfs)");
+		return 1;
+	}
+	if (ioctl(fd, PATDEV_IOC_OBJINFO, &info) != -1 || errno != ENOENT) {
+		fprintf(stderr, "faultinj: needs a freshly loaded module\n");
+		return 1;
+	}
+	base = module_pages();
+
+	/* 1. the first mmap, which creates the object */
+	for (n = 1;; n++) {
+		fail_nth(n);
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		fail_nth_unused();
+		/* Success, possibly past a failure some path could absorb. */
+		if (p != MAP_FAILED)
+			break;
+		failures++;
+		info.pgoff = PATDEV_PGOFF_ANON;
+		if (errno != ENOMEM || ioctl(fd, PATDEV_IOC_OBJINFO, &info) != -1 ||
+		    module_pages() != base) {
+			fprintf(stderr, "faultinj: mmap failure %d: errno %d, pages %ld/%ld\n",
+				n, errno, module_pages(), base);
+			bad++;
+		}
+	}
+	if (module_pages() != base + NPAGES)
+		bad++;
+	printf("faultinj: first mmap: %d injected failures, all ENOMEM, nothing left behind\n",
+	       failures);
+
+	/* 2. prefault of a fresh mapping: page-table allocations fail */
+	munmap(p, len);
+	failures = 0;
+	for (n = 1;; n++) {
+		struct patdev_prefault pf = { .len = len, .flags = PATDEV_PREFAULT_WRITE };
+		int ret, fresh;
+
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			return 1;
+		pf.addr = (unsigned long)p;
+		fail_nth(n);
+		ret = ioctl(fd, PATDEV_IOC_PREFAULT, &pf);
+		fresh = fail_nth_unused();
+		if (!ret && fresh)
+			break;
+		if (ret) {
+			failures++;
+			if (errno != ENOMEM) {
+				fprintf(stderr, "faultinj: prefault failure %d: errno %d\n", n,
+					errno);
+				bad++;
+			}
+			/* The next attempt, without injection, succeeds. */
+			if (ioctl(fd, PATDEV_IOC_PREFAULT, &pf) || pf.npages != NPAGES)
+				bad++;
+		}
+		munmap(p, len);
+		if (n > 1000)
+			break;
+	}
+	munmap(p, len);
+	printf("faultinj: prefault: %d injected failures, all ENOMEM, each retried fine\n",
+	       failures);
+	if (module_pages() != base + NPAGES)
+		bad++;
+	close(fd);
+	printf("faultinj: %s\n", bad ? "FAIL" : "PASS");
+	return bad != 0;
+}
