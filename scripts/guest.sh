@@ -132,7 +132,7 @@ debug() {
 
 	insmod "$1"
 	check_run "$label" "fault injection: first mmap and prefault fail with ENOMEM, cleanly" \
-		./selftests/patdev_faultinj
+		./selftests/patdev_faultinj "$1"
 	check_run "$label" "rmmod patdev after fault injection (no leak at unload)" rmmod patdev
 
 	insmod "$1"

@@ -19,7 +19,7 @@ cd "$here/.." || exit 1
 echo "[vm] booting $kver under QEMU (TCG, no KVM): about 30-60 s before the guest runs"
 PATH="$VNG_ROOT/usr/bin:$PATH" PYTHONPATH="$VNG_ROOT/usr/lib/python3/dist-packages" \
 	timeout --kill-after=10 "${PATDEV_VM_TIMEOUT:-900}" \
-	/usr/bin/python3 "$VNG" --run "$kernel" --disable-kvm \
+	/usr/bin/python3 "$VNG" --run "$kernel" --disable-kvm ${PATDEV_VM_VERBOSE:+--verbose} \
 	--cpus 2 --memory "${PATDEV_VM_MEMORY:-2G}" --append 'oops=panic panic_on_warn=1' -- "$*" 2>&1 | cat
 status=${PIPESTATUS[0]}
 [ "$status" -eq 124 ] && echo "[vm] timed out"

@@ -4,10 +4,15 @@
  * CONFIG_FAULT_INJECTION, FAILSLAB and FAIL_PAGE_ALLOC (the debug lane).
  * For n = 1, 2, ... it makes the n-th slab or page allocation of this task
  * fail (/proc/thread-self/fail-nth) during the first mmap (which creates
- * the anonymous object) and during a prefault, until one attempt gets
- * through without reaching the n-th allocation. Every failed attempt must
- * answer ENOMEM, create nothing and leave the module's page count as it
- * was; the next attempt must succeed. Needs a freshly loaded module.
+ * the anonymous object) and during a prefault of a mapping in a fresh part
+ * of the address space (so page tables must be allocated), until one
+ * attempt gets through without reaching the n-th allocation. Every failed
+ * attempt must answer ENOMEM, create nothing and leave the module's page
+ * count as it was; the next attempt must succeed. A failure some path
+ * absorbs (kvmalloc falls back to vmalloc) lets the mmap succeed: the
+ * module is then reloaded from KO to sweep on.
+ *
+ * Usage: patdev_faultinj KO (the module loaded from KO, freshly)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,11 +23,12 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "patdev_user.h"
 
 #define DBG "/sys/kernel/debug/"
-#define NPAGES 64
+#define NPAGES 4
 
 static long page;
 
@@ -78,6 +84,19 @@ static long module_pages(void)
 	return pages;
 }
 
+/* Unloads and loads the module again; returns a new fd of the device. */
+static int reload(int fd, const char *ko)
+{
+	int kofd = open(ko, O_RDONLY | O_CLOEXEC);
+
+	close(fd);
+	if (kofd < 0 || syscall(SYS_delete_module, "patdev", O_NONBLOCK) ||
+	    syscall(SYS_finit_module, kofd, "", 0))
+		return -1;
+	close(kofd);
+	return open("/dev/patdev", O_RDWR);
+}
+
 static int setup(void)
 {
 	static const char *const attrs[] = { "failslab", "fail_page_alloc" };
@@ -101,15 +120,19 @@ static int setup(void)
 	return nth_fd < 0 ? -1 : 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	size_t len = NPAGES * sysconf(_SC_PAGESIZE);
 	struct patdev_objinfo info = { .pgoff = PATDEV_PGOFF_ANON };
-	int fd, n, failures = 0, bad = 0;
+	int fd, n, failures = 0, absorbed = 0, bad = 0;
 	long base;
 	void *p;
 
 	page = sysconf(_SC_PAGESIZE);
+	if (argc < 2) {
+		fprintf(stderr, "usage: patdev_faultinj KO\n");
+		return 2;
+	}
 	fd = open("/dev/patdev", O_RDWR);
 	if (fd < 0 || setup()) {
 		perror("faultinj: setup (needs CONFIG_FAULT_INJECTION debugfs)");
@@ -123,12 +146,24 @@ int main(void)
 
 	/* 1. the first mmap, which creates the object */
 	for (n = 1;; n++) {
+		int fresh;
+
 		fail_nth(n);
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		fail_nth_unused();
-		/* Success, possibly past a failure some path could absorb. */
-		if (p != MAP_FAILED)
-			break;
+		fresh = fail_nth_unused();
+		if (p != MAP_FAILED) {
+			if (fresh)
+				break;
+			/* Absorbed: start again from a fresh module. */
+			absorbed++;
+			munmap(p, len);
+			fd = reload(fd, argv[1]);
+			if (fd < 0 || module_pages() != base) {
+				perror("faultinj: reload");
+				return 1;
+			}
+			continue;
+		}
 		failures++;
 		info.pgoff = PATDEV_PGOFF_ANON;
 		if (errno != ENOMEM || ioctl(fd, PATDEV_IOC_OBJINFO, &info) != -1 ||
@@ -140,19 +175,24 @@ int main(void)
 	}
 	if (module_pages() != base + NPAGES)
 		bad++;
-	printf("faultinj: first mmap: %d injected failures, all ENOMEM, nothing left behind\n",
+	if (!failures)
+		bad++;
+	printf("faultinj: first mmap: %d injected failures answered ENOMEM and left nothing, ",
 	       failures);
+	printf("%d absorbed (module reloaded)\n", absorbed);
 
-	/* 2. prefault of a fresh mapping: page-table allocations fail */
+	/* 2. prefault of a mapping where no page table exists yet */
 	munmap(p, len);
 	failures = 0;
-	for (n = 1;; n++) {
+	for (n = 1; n < 1000; n++) {
 		struct patdev_prefault pf = { .len = len, .flags = PATDEV_PREFAULT_WRITE };
+		void *hint = (void *)(0x7e0000000000UL - (unsigned long)n * (1UL << 30));
 		int ret, fresh;
 
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		p = mmap(hint, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE,
+			 fd, 0);
 		if (p == MAP_FAILED)
-			return 1;
+			continue;
 		pf.addr = (unsigned long)p;
 		fail_nth(n);
 		ret = ioctl(fd, PATDEV_IOC_PREFAULT, &pf);
@@ -171,12 +211,12 @@ int main(void)
 				bad++;
 		}
 		munmap(p, len);
-		if (n > 1000)
-			break;
 	}
 	munmap(p, len);
 	printf("faultinj: prefault: %d injected failures, all ENOMEM, each retried fine\n",
 	       failures);
+	if (!failures)
+		bad++;
 	if (module_pages() != base + NPAGES)
 		bad++;
 	close(fd);
