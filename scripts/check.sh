@@ -134,7 +134,9 @@ elif tree=$("$here/debug-kernel.sh" | tail -n 1) && [ -n "$tree" ]; then
 	if make -C "$tree" M="$ddir" W=1 modules >"$ddir/build.log" 2>&1 &&
 	   ! grep -qiE 'warning|error' "$ddir/build.log"; then
 		result pass "debug kernel: W=1 module build without warnings"
-		PATDEV_VM_MEMORY=3G vm_lane "$tree" "$dlog" "debug: " debug "$ddir/patdev.ko"
+		# The debug kernel's console goes to the log too: its reports matter.
+		PATDEV_VM_MEMORY=3G PATDEV_VM_VERBOSE=1 PATDEV_VM_TIMEOUT=1800 \
+			vm_lane "$tree" "$dlog" "debug: " debug "$ddir/patdev.ko"
 	else
 		cat "$ddir/build.log"
 		result fail "debug kernel: W=1 module build without warnings"

