@@ -122,6 +122,21 @@ EOT
 	[ -x "$VNG" ] || { echo "[deps] virtme-ng unpacked but $VNG is missing" >&2; exit 1; }
 fi
 
+# 4b. Under the debug kernel (KASAN + lockdep on TCG) udev needs minutes to
+#     settle: virtme-init's "udevadm settle" gives up after 120 s and then,
+#     without the virtio-serial port links, powers the VM off. Give it time.
+init="$VNG_ROOT/usr/lib/python3/dist-packages/virtme/guest/virtme-init"
+if ! grep -q 'patdev: wait for the script ports' "$init"; then
+	say "patching virtme-init: longer udev settle, wait for the script ports"
+	sed -i -e 's/^\( *\)udevadm settle$/\1udevadm settle --timeout=900/' \
+	       -e '/if \[\[ ! -e "\/dev\/virtio-ports\/virtme.stdin" ||/i\
+    # patdev: wait for the script ports, udev may still be creating them\
+    for _ in $(seq 600); do [[ -e /dev/virtio-ports/virtme.dev_stderr ]] \&\& break; sleep 1; done' "$init"
+	grep -q 'patdev: wait for the script ports' "$init" &&
+		grep -q 'udevadm settle --timeout=900' "$init" ||
+		{ echo "[deps] could not patch $init" >&2; exit 1; }
+fi
+
 # 5. checkpatch.pl and the kselftest harness from linux-source-6.1
 if [ ! -f "$KSRC/scripts/checkpatch.pl" ] || [ ! -f "$KSRC/tools/testing/selftests/kselftest_harness.h" ]; then
 	say "extracting checkpatch.pl and kselftest headers from linux-source-6.1"
