@@ -153,19 +153,29 @@ long patdev_ioctl_objinfo(void __user *arg)
  * the mapping asked, so the memtype must be set first. RAM cannot be
  * strong UC: the UC modes both give UC-.
  *
- * Return: 0 or a negative errno from the set_memory code.
+ * Return: 0 or -ENOMEM.
  */
 int patdev_pages_set_memtype(struct page **pages, unsigned long n, enum patdev_cache cache)
 {
+	int ret;
+
 	switch (cache) {
 	case PATDEV_CACHE_WC:
-		return set_pages_array_wc(pages, n);
+		ret = set_pages_array_wc(pages, n);
+		break;
 	case PATDEV_CACHE_UC:
 	case PATDEV_CACHE_UC_MINUS:
-		return set_pages_array_uc(pages, n);
+		ret = set_pages_array_uc(pages, n);
+		break;
 	default:
 		return 0;
 	}
+	/*
+	 * set_pages_array_*() answer EINVAL whatever failed, out of memory for
+	 * page-table splits included; pages the module just allocated cannot
+	 * have a conflicting memtype, so a failure here is a lack of memory.
+	 */
+	return ret ? -ENOMEM : 0;
 }
 
 /**
