@@ -20,12 +20,12 @@ clean:
 	$(MAKE) -C tools clean
 
 demo:
-	scripts/demo.sh
+	scripts/vm-job.sh demo
 
 check:
 	scripts/check.sh
 
 bench:
-	scripts/bench.sh
+	scripts/vm-job.sh bench
 
 .PHONY: all modules clean demo check bench

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# vm-job.sh demo|bench: build patdev for the default kernel (Debian 6.1),
+# boot that kernel in a VM, load the module and run the demo (which maps
+# the device and prints address, PFN and cache mode) or the benchmark.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+job=$1
+case $job in
+demo) series=${PATDEV_DEMO_KERNEL:-6.1} ;;
+bench) series=${PATDEV_BENCH_KERNEL:-6.1} ;;
+*) echo "usage: $0 demo|bench" >&2; exit 2 ;;
+esac
+
+echo "==> installing or checking dependencies (first run: several minutes of apt downloads)"
+"$here/deps.sh"
+kver=$(kver_of "$series")
+bdir="$PATDEV_CACHE/build/$job-$kver"
+echo "==> building patdev.ko for $kver and the $job program"
+"$here/stage.sh" "$bdir"
+make -s -C "/lib/modules/$kver/build" M="$bdir" modules
+make -s -C "$here/../tools"
+echo "==> running the $job in a VM"
+"$here/vm.sh" "$kver" ./scripts/guest.sh "$job" "$bdir/patdev.ko"
