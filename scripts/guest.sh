@@ -7,6 +7,8 @@
 #                         then stress and fuzz a fresh load; one
 #                         "PATDEV-RESULT pass|fail <name>" line per assertion
 #                         for the host to count
+#   guest.sh nopat        the suite on a kernel booted with nopat
+#   guest.sh debug KO     the debug kernel's lane, KO insmod-ed
 #   guest.sh demo KO      insmod KO and run the demo program
 #   guest.sh bench KO     insmod KO and run the benchmark
 cd "$(dirname "$0")/.." || exit 1
@@ -15,17 +17,44 @@ result() {
 	echo "PATDEV-RESULT $1 $(uname -r): $2"
 }
 
-# Kernel complaints since line $1 of dmesg, including what the debug
-# kernel's KASAN, lockdep, kmemleak and KFENCE print.
+# Each load starts with a unique marker line written to /dev/kmsg; the
+# scan reads everything after it. Counting lines instead would go blind
+# once the ring buffer wraps (the debug kernel fills it fast).
+mark() {
+	marker="patdev-check-mark $1 $$ $(date +%s%N)"
+	echo "<6>$marker" >/dev/kmsg
+}
+
+# Kernel complaints, including what the debug kernel's KASAN, lockdep,
+# kmemleak and KFENCE print.
 COMPLAINTS='WARNING:|BUG:|Oops|x86/PAT:|Call Trace|kernel BUG|general protection'
 COMPLAINTS="$COMPLAINTS|KASAN|KFENCE|possible circular locking|possible recursive locking"
 COMPLAINTS="$COMPLAINTS|inconsistent lock state|sleeping function called|suspected memory leak"
+COMPLAINTS="$COMPLAINTS|page_table_check"
+
+# The kernel's own notes on loading an unsigned out-of-tree module, at
+# warning level, the first time in a boot: not the module's complaints.
+LOAD_NOTES='loading out-of-tree module taints kernel|module verification failed'
+
+# dmesg_clean [ALLOWED]: no complaint, and no warning or worse from the
+# module itself (a line naming patdev at level warn or higher), since the
+# last marker; ALLOWED is an extended regex of module warnings a test
+# expects. Fails too if the marker is gone (the ring buffer wrapped past
+# it: what followed it cannot be vouched for).
 dmesg_clean() {
-	dmesg | tail -n "+$(($1 + 1))" >/tmp/patdev-dmesg
-	if grep -E "$COMPLAINTS" /tmp/patdev-dmesg; then
+	dmesg -r | awk -v m="$marker" 'found { print } index($0, m) { found = 1 }' >/tmp/patdev-dmesg-raw
+	if ! dmesg -r | grep -qF "$marker"; then
+		echo "# marker '$marker' is no longer in the ring buffer"
 		return 1
 	fi
-	return 0
+	sed 's/^<[0-9]*>//' /tmp/patdev-dmesg-raw >/tmp/patdev-dmesg
+	status=0
+	grep -E "$COMPLAINTS" /tmp/patdev-dmesg && status=1
+	# <prio>: facility * 8 + level; levels 0-4 are emerg to warning.
+	awk -F'[<>]' '$2 % 8 <= 4' /tmp/patdev-dmesg-raw | grep -i 'patdev' |
+		grep -vE "$LOAD_NOTES${1:+|$1}" >/tmp/patdev-dmesg-module && status=1
+	cat /tmp/patdev-dmesg-module
+	return $status
 }
 
 # check_run LABEL NAME COMMAND...: one result for a command's exit status.
@@ -40,7 +69,18 @@ check_run() {
 	fi
 }
 
-# tap_results LABEL FILE: one result per TAP line of a selftest run.
+# tap_complete FILE STATUS: the run reported every result its plan
+# ("1..N") announced, and the binary exited 0. A binary that crashes
+# after k tests has printed k results: that is a failure, not k passes.
+tap_complete() {
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$1" | head -n 1)
+	got=$(grep -cE '^(not )?ok [0-9]+ ' "$1")
+	echo "# TAP plan ${plan:-missing}, results $got, exit status $2"
+	[ -n "$plan" ] && [ "$got" -eq "$plan" ] && [ "$2" -eq 0 ]
+}
+
+# tap_results LABEL FILE STATUS: one result per TAP line of a selftest
+# run, and one for the run being complete.
 tap_results() {
 	# A skipped test did not check anything: it counts as a failure.
 	sed -n 's/^ok [0-9]* \(.*\)$/\1/p' "$2" | while read -r name; do
@@ -52,7 +92,73 @@ tap_results() {
 	sed -n 's/^not ok [0-9]* \(.*\)$/\1/p' "$2" | while read -r name; do
 		result fail "$1 selftest $name"
 	done
-	grep -q '^ok \|^not ok ' "$2" || result fail "$1 selftests produced no results"
+	check_run "$1" "$(basename "$3"): every planned result reported, exit status 0" \
+		tap_complete "$2" "$4"
+}
+
+# run_tap LABEL BINARY: run a kselftest-harness binary and count it.
+run_tap() {
+	"$2" >/tmp/patdev-tap 2>&1
+	tap_status=$?
+	cat /tmp/patdev-tap
+	tap_results "$1" /tmp/patdev-tap "$2" "$tap_status"
+}
+
+# params_took_effect NAME=VALUE...: the loaded module shows each parameter
+# with that value (booleans as Y/N), so a pass with a parameter really ran
+# with it.
+params_took_effect() {
+	for kv in "$@"; do
+		name=${kv%%=*}
+		want=${kv#*=}
+		have=$(cat "/sys/module/patdev/parameters/$name" 2>/dev/null) || return 1
+		case "$have:$want" in
+		Y:1 | Y:Y | Y:y | N:0 | N:N | N:n) ;;
+		*) [ "$have" = "$want" ] || { echo "# $name is '$have', not '$want'"; return 1; } ;;
+		esac
+	done
+}
+
+# The harness checks itself on input it knows to be bad: each must fail.
+harness_selfcheck() {
+	label="[harness]"
+	mark selfcheck-module
+	echo "<4>patdev: planted warning for the harness self-check" >/dev/kmsg
+	if dmesg_clean >/dev/null; then
+		result fail "$label dmesg scan catches a planted module warning"
+	else
+		result pass "$label dmesg scan catches a planted module warning"
+	fi
+	mark selfcheck-warn
+	echo "<4>WARNING: CPU: 0 PID: 0 at planted/by/the/harness.c:1 self-check" >/dev/kmsg
+	if dmesg_clean >/dev/null; then
+		result fail "$label dmesg scan catches a planted WARNING"
+	else
+		result pass "$label dmesg scan catches a planted WARNING"
+	fi
+	marker="patdev-check-mark never written $$"
+	if dmesg_clean >/dev/null; then
+		result fail "$label dmesg scan fails when its marker is lost"
+	else
+		result pass "$label dmesg scan fails when its marker is lost"
+	fi
+	printf '1..3\nok 1 a\nok 2 b\n' >/tmp/patdev-tap-partial
+	if tap_complete /tmp/patdev-tap-partial 0 >/dev/null; then
+		result fail "$label TAP count fails a run that stopped after 2 of 3"
+	else
+		result pass "$label TAP count fails a run that stopped after 2 of 3"
+	fi
+	printf '1..2\nok 1 a\nok 2 b\n' >/tmp/patdev-tap-partial
+	if tap_complete /tmp/patdev-tap-partial 139 >/dev/null; then
+		result fail "$label TAP count fails a run whose binary crashed"
+	else
+		result pass "$label TAP count fails a run whose binary crashed"
+	fi
+	if params_took_effect sg_readonly=1 2>/dev/null; then
+		result fail "$label parameter check fails when the module is not loaded"
+	else
+		result pass "$label parameter check fails when the module is not loaded"
+	fi
 }
 
 # kmemleak_clean: no leak report that names patdev (the module is loaded,
@@ -80,14 +186,13 @@ from_dkms() {
 suite() {
 	label=$1
 	shift
-	start=$(dmesg | wc -l)
+	mark "$label"
 	check_run "$label" "modprobe patdev $*" modprobe patdev "$@"
 	check_run "$label" "module loaded from the DKMS install" from_dkms
-	./selftests/patdev_test >/tmp/patdev-tap 2>&1
-	cat /tmp/patdev-tap
-	tap_results "$label" /tmp/patdev-tap
+	check_run "$label" "parameters took effect: ${*:-defaults}" params_took_effect "$@"
+	run_tap "$label" ./selftests/patdev_test
 	check_run "$label" "modprobe -r patdev (allowed once unmapped)" modprobe -r patdev
-	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace" dmesg_clean "$start"
+	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace/module warning" dmesg_clean
 	sed 's/^/#   /' /tmp/patdev-dmesg
 }
 
@@ -111,25 +216,25 @@ memfree_back() {
 stress_fuzz() {
 	label="[stress+fuzz]"
 	free0=$(memfree_kb)
-	start=$(dmesg | wc -l)
+	mark "$label"
 	check_run "$label" "modprobe patdev" modprobe patdev
 	check_run "$label" "stress: racing first mmaps, mmap/munmap/fork/prefault/queries, patterns intact, no leak" \
 		./selftests/patdev_stress "$1" 4
 	check_run "$label" "fuzz: every answer an errno" ./selftests/patdev_fuzz "$1"
 	check_run "$label" "modprobe -r patdev" modprobe -r patdev
 	check_run "$label" "free memory back within 4096 pages after unload" memfree_back "$free0"
-	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace" dmesg_clean "$start"
+	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace/module warning" dmesg_clean
 	sed 's/^/#   /' /tmp/patdev-dmesg
 }
 
 # debug KO: the debug kernel's lane; the module is insmod-ed from KO.
 debug() {
 	label="[debug]"
-	start=$(dmesg | wc -l)
+	mark "$label"
 	check_run "$label" "insmod patdev" insmod "$1"
-	./selftests/patdev_test >/tmp/patdev-tap 2>&1
-	cat /tmp/patdev-tap
-	tap_results "$label" /tmp/patdev-tap
+	run_tap "$label" ./selftests/patdev_test
+	# The kernel's own page-table dump as an oracle for QUERY's cache modes.
+	run_tap "$label" ./selftests/patdev_ptdump
 	check_run "$label" "rmmod patdev" rmmod patdev
 
 	insmod "$1"
@@ -144,39 +249,51 @@ debug() {
 	cat /tmp/patdev-kmemleak 2>/dev/null | head -n 40 | sed 's/^/#   /'
 	check_run "$label" "rmmod patdev after stress" rmmod patdev
 	check_run "$label" "dmesg has no KASAN/lockdep/kmemleak/KFENCE/WARNING/BUG report" \
-		dmesg_clean "$start"
+		dmesg_clean
 	sed 's/^/#   /' /tmp/patdev-dmesg
+}
+
+# nopat: the kernel was booted with PAT off; the whole suite runs, and its
+# cache-mode tests expect what the hardware then gives (UC- for WC).
+nopat() {
+	check_run "[nopat]" "booted with nopat" grep -qw nopat /proc/cmdline
+	suite "[nopat]"
 }
 
 case "$1" in
 debug)
+	harness_selfcheck
 	debug "$2"
 	;;
 check)
+	harness_selfcheck
 	suite "[defaults]"
 	suite "[sg_readonly=1]" sg_readonly=1
 	stress_fuzz "${PATDEV_STRESS_SECONDS:-10}"
 	;;
+nopat)
+	nopat
+	;;
 demo)
-	start=$(dmesg | wc -l)
+	mark demo
 	insmod "$2" || exit 1
 	./tools/patdev-demo
 	status=$?
 	rmmod patdev
-	dmesg_clean "$start" || status=1
+	dmesg_clean || status=1
 	exit $status
 	;;
 bench)
-	start=$(dmesg | wc -l)
+	mark bench
 	insmod "$2" || exit 1
 	./tools/patdev-bench
 	status=$?
 	rmmod patdev || status=1
-	dmesg_clean "$start" || status=1
+	dmesg_clean || status=1
 	exit $status
 	;;
 *)
-	echo "usage: $0 check | demo KO | bench KO" >&2
+	echo "usage: $0 check | nopat | debug KO | demo KO | bench KO" >&2
 	exit 2
 	;;
 esac

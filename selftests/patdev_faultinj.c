@@ -10,7 +10,14 @@
  * attempt must answer ENOMEM, create nothing and leave the module's page
  * count as it was; the next attempt must succeed. A failure some path
  * absorbs (kvmalloc falls back to vmalloc) lets the mmap succeed: the
- * module is then reloaded from KO to sweep on.
+ * module is then reloaded from KO to sweep on. A sweep that never gets
+ * through is a failure too: it proves nothing.
+ *
+ * A third sweep makes an mmap that prefaults (SET_MMAP_FLAGS) a fresh
+ * object fail part-way, after it entered a whole page table of entries: the
+ * object then goes with the failed mmap, and must not go before its entries
+ * (CONFIG_PAGE_TABLE_CHECK in the debug kernel catches a page freed while
+ * still mapped).
  *
  * Usage: patdev_faultinj KO (the module loaded from KO, freshly)
  */
@@ -84,6 +91,14 @@ static long module_pages(void)
 	return pages;
 }
 
+static int write_param(const char *name, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/patdev/parameters/%s", name);
+	return write_file(path, val);
+}
+
 /* Unloads and loads the module again; returns a new fd of the device. */
 static int reload(int fd, const char *ko)
 {
@@ -95,6 +110,13 @@ static int reload(int fd, const char *ko)
 		return -1;
 	close(kofd);
 	return open("/dev/patdev", O_RDWR);
+}
+
+static int set_prefault(int fd, unsigned int flags)
+{
+	struct patdev_mmap_flags mf = { .flags = flags };
+
+	return ioctl(fd, PATDEV_IOC_SET_MMAP_FLAGS, &mf);
 }
 
 static int setup(void)
@@ -124,7 +146,7 @@ int main(int argc, char **argv)
 {
 	size_t len = NPAGES * sysconf(_SC_PAGESIZE);
 	struct patdev_objinfo info = { .pgoff = PATDEV_PGOFF_ANON };
-	int fd, n, failures = 0, absorbed = 0, bad = 0;
+	int fd, n, failures = 0, absorbed = 0, bad = 0, done;
 	long base;
 	void *p;
 
@@ -184,7 +206,8 @@ int main(int argc, char **argv)
 	/* 2. prefault of a mapping where no page table exists yet */
 	munmap(p, len);
 	failures = 0;
-	for (n = 1; n < 1000; n++) {
+	done = 0;
+	for (n = 1; n < 1000 && !done; n++) {
 		struct patdev_prefault pf = { .len = len, .flags = PATDEV_PREFAULT_WRITE };
 		void *hint = (void *)(0x7e0000000000UL - (unsigned long)n * (1UL << 30));
 		int ret, fresh;
@@ -198,7 +221,7 @@ int main(int argc, char **argv)
 		ret = ioctl(fd, PATDEV_IOC_PREFAULT, &pf);
 		fresh = fail_nth_unused();
 		if (!ret && fresh)
-			break;
+			done = pf.npages == NPAGES;
 		if (ret) {
 			failures++;
 			if (errno != ENOMEM) {
@@ -212,10 +235,51 @@ int main(int argc, char **argv)
 		}
 		munmap(p, len);
 	}
-	munmap(p, len);
-	printf("faultinj: prefault: %d injected failures, all ENOMEM, each retried fine\n",
-	       failures);
-	if (!failures)
+	printf("faultinj: prefault: %d injected failures, all ENOMEM, each retried fine; %s\n",
+	       failures, done ? "then one got through" : "NONE GOT THROUGH");
+	if (!failures || !done)
+		bad++;
+	if (module_pages() != base + NPAGES)
+		bad++;
+
+	/*
+	 * 3. an mmap that prefaults a fresh 1024-page object (the bench
+	 * scatter/gather object, made per mmap) across a page-table boundary:
+	 * a failure part-way must unmap what it entered before the object goes.
+	 */
+	failures = 0;
+	done = 0;
+	if (write_param("bench_sg_segs", "1") || set_prefault(fd, PATDEV_PREFAULT_WRITE)) {
+		perror("faultinj: bench_sg_segs or SET_MMAP_FLAGS");
+		return 1;
+	}
+	for (n = 1; n < 1000 && !done; n++) {
+		size_t big = 1024 * page;
+		char *hint = (char *)(0x7d0000000000UL - (unsigned long)n * (1UL << 30)) +
+			     (2UL << 20) - 16 * page;
+		int fresh;
+
+		fail_nth(n);
+		p = mmap(hint, big, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd,
+			 PATDEV_PGOFF_BENCH_SG * page);
+		fresh = fail_nth_unused();
+		if (p != MAP_FAILED) {
+			done = fresh;
+			munmap(p, big);
+			continue;
+		}
+		failures++;
+		if (errno != ENOMEM || module_pages() != base + NPAGES) {
+			fprintf(stderr, "faultinj: prefaulting mmap failure %d: errno %d, pages %ld\n",
+				n, errno, module_pages());
+			bad++;
+		}
+	}
+	set_prefault(fd, 0);
+	write_param("bench_sg_segs", "0");
+	printf("faultinj: prefaulting mmap: %d injected failures, all ENOMEM, object freed after its entries; %s\n",
+	       failures, done ? "then one got through" : "NONE GOT THROUGH");
+	if (!failures || !done)
 		bad++;
 	if (module_pages() != base + NPAGES)
 		bad++;

@@ -17,13 +17,14 @@ struct patdev_obj;
 
 /**
  * struct patdev_obj_ops - what a kind of object provides
- * @pfn: page frame backing page @idx (< obj->npages) of the object
+ * @pfn: page frame backing page @idx (< obj->npages) of the object in
+ *	*@pfn; 0, or -EFAULT if the backing cannot say (a fault then SIGBUSes)
  * @release: free the object; called when the last reference drops
  * @nsegs: number of physical segments, for PATDEV_IOC_OBJINFO (optional)
  * @show: kind-specific lines for the debugfs view (optional)
  */
 struct patdev_obj_ops {
-	unsigned long (*pfn)(struct patdev_obj *obj, pgoff_t idx);
+	int (*pfn)(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn);
 	void (*release)(struct patdev_obj *obj);
 	unsigned int (*nsegs)(struct patdev_obj *obj);
 	void (*show)(struct patdev_obj *obj, struct seq_file *m);
@@ -56,13 +57,29 @@ struct patdev_obj *patdev_obj_get(struct patdev_obj *obj);
 void patdev_obj_put(struct patdev_obj *obj);
 pgprot_t patdev_obj_pgprot(const struct patdev_obj *obj, pgprot_t prot);
 struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff);
+int patdev_obj_pfn(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn);
+long patdev_ioctl_objinfo(void __user *arg);
+
+/* The modes an object may have: what x86 PAT can give RAM. */
+static inline bool patdev_cache_supported(enum patdev_cache cache)
+{
+	return cache == PATDEV_CACHE_WB || cache == PATDEV_CACHE_WC ||
+	       cache == PATDEV_CACHE_UC_MINUS;
+}
+
+/* patdev_memtype.c: the module's own RAM and its kernel memory type */
 struct page *patdev_alloc_pages(gfp_t gfp, unsigned int order);
 void patdev_free_pages(struct page *page, unsigned int order);
 void patdev_obj_stats(long *objs, long *pages);
+void patdev_obj_count(long delta);
 void patdev_obj_check_leaks(void);
-long patdev_ioctl_objinfo(void __user *arg);
 int patdev_pages_set_memtype(struct page **pages, unsigned long n, enum patdev_cache cache);
 void patdev_pages_free(struct page **pages, unsigned long n, enum patdev_cache cache);
+
+/* patdev_pat.c: what the CPU's PAT makes of an entry's cache bits */
+void patdev_pat_init(void);
+enum patdev_cache patdev_pat_decode(pgprot_t prot);
+enum patdev_cache patdev_pat_effective(enum patdev_cache want);
 
 /* patdev_anon.c: the shared anonymous object at offset 0 */
 extern unsigned int patdev_anon_max_mb;
@@ -110,8 +127,9 @@ struct patdev_file {
 /* patdev_mmap.c */
 extern const struct vm_operations_struct patdev_vm_ops;
 int patdev_mmap(struct file *file, struct vm_area_struct *vma);
-int patdev_range_check(struct mm_struct *mm, u64 addr, u64 len, bool write,
+int patdev_range_check(struct mm_struct *mm, u64 addr, u64 len, bool access, bool write,
 		       unsigned long *start, unsigned long *end);
+unsigned long patdev_vma_obj_end(struct vm_area_struct *vma);
 
 /* patdev_prefault.c */
 long patdev_ioctl_prefault(void __user *arg);
@@ -120,7 +138,6 @@ long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 			 unsigned long end, bool write);
 
 /* patdev_query.c */
-void patdev_query_init(void);
 long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg);
 long patdev_ioctl_range_query(void __user *arg);
 

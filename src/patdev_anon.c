@@ -36,16 +36,17 @@ static struct patdev_anon *to_anon(struct patdev_obj *obj)
 	return container_of(obj, struct patdev_anon, obj);
 }
 
-static unsigned long patdev_anon_pfn(struct patdev_obj *obj, pgoff_t idx)
+static int patdev_anon_pfn(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn)
 {
-	return page_to_pfn(to_anon(obj)->pages[idx]);
+	*pfn = page_to_pfn(to_anon(obj)->pages[idx]);
+	return 0;
 }
 
 static void patdev_anon_release(struct patdev_obj *obj)
 {
 	struct patdev_anon *anon = to_anon(obj);
 
-	patdev_pages_free(anon->pages, obj->npages, PATDEV_CACHE_WC);
+	patdev_pages_free(anon->pages, obj->npages, obj->cache);
 	kvfree(anon->pages);
 	kfree(anon);
 }
@@ -58,6 +59,8 @@ static const struct patdev_obj_ops patdev_anon_ops = {
 static struct patdev_obj *patdev_anon_create(pgoff_t npages)
 {
 	const gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
+	/* WC, or UC- where the CPU has no WC (PAT off). */
+	enum patdev_cache cache = patdev_pat_effective(PATDEV_CACHE_WC);
 	struct patdev_anon *anon;
 	pgoff_t i;
 	int ret;
@@ -84,11 +87,10 @@ static struct patdev_obj *patdev_anon_create(pgoff_t npages)
 		cond_resched();
 	}
 	/* Zeroed through the WB alias above; changing the memtype flushes it. */
-	ret = patdev_pages_set_memtype(anon->pages, npages, PATDEV_CACHE_WC);
+	ret = patdev_pages_set_memtype(anon->pages, npages, cache);
 	if (ret)
 		goto err;
-	patdev_obj_init(&anon->obj, PATDEV_OBJ_ANON, PATDEV_CACHE_WC, npages,
-			&patdev_anon_ops);
+	patdev_obj_init(&anon->obj, PATDEV_OBJ_ANON, cache, npages, &patdev_anon_ops);
 	return &anon->obj;
 err:
 	patdev_pages_free(anon->pages, i, PATDEV_CACHE_WB);
@@ -101,7 +103,8 @@ err:
  * patdev_anon_get_shared() - the shared object, created on first use
  * @npages: size of the mapping asking; sizes the object if it is created
  *
- * Serialised so that racing first mmaps create exactly one object.
+ * Serialised so that racing first mmaps create exactly one object. A first
+ * mmap of a large object takes a while; whoever waits for it can be killed.
  *
  * Return: a new reference to the object, or an ERR_PTR.
  */
@@ -109,7 +112,8 @@ struct patdev_obj *patdev_anon_get_shared(pgoff_t npages)
 {
 	struct patdev_obj *obj;
 
-	mutex_lock(&anon_lock);
+	if (mutex_lock_killable(&anon_lock))
+		return ERR_PTR(-EINTR);
 	if (!anon_shared) {
 		if (npages > ((pgoff_t)READ_ONCE(patdev_anon_max_mb) << (20 - PAGE_SHIFT))) {
 			obj = ERR_PTR(-ENOMEM);
@@ -126,12 +130,16 @@ out:
 	return obj;
 }
 
-/* The shared object if the first mmap has created it: a new reference. */
+/*
+ * The shared object if the first mmap has created it: a new reference, or
+ * ERR_PTR(-ENOENT) before that, ERR_PTR(-EINTR) if killed while waiting.
+ */
 struct patdev_obj *patdev_anon_get(void)
 {
-	struct patdev_obj *obj = NULL;
+	struct patdev_obj *obj = ERR_PTR(-ENOENT);
 
-	mutex_lock(&anon_lock);
+	if (mutex_lock_killable(&anon_lock))
+		return ERR_PTR(-EINTR);
 	if (anon_shared)
 		obj = patdev_obj_get(anon_shared);
 	mutex_unlock(&anon_lock);

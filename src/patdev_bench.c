@@ -39,13 +39,16 @@ long patdev_bench_remap_vma(struct vm_area_struct *vma)
 	struct patdev_obj *obj = vma->vm_private_data;
 	pgprot_t prot = patdev_obj_pgprot(obj, vma->vm_page_prot);
 	pgoff_t idx, run, n = min_t(pgoff_t, vma_pages(vma), obj->npages);
-	unsigned long pfn;
+	unsigned long pfn, next;
 	int ret;
 
 	for (idx = 0; idx < n; idx += run) {
-		pfn = obj->ops->pfn(obj, idx);
-		for (run = 1; idx + run < n && obj->ops->pfn(obj, idx + run) == pfn + run; run++)
-			;
+		ret = patdev_obj_pfn(obj, idx, &pfn);
+		if (ret)
+			return ret;
+		for (run = 1; idx + run < n; run++)
+			if (patdev_obj_pfn(obj, idx + run, &next) || next != pfn + run)
+				break;
 		ret = remap_pfn_range(vma, vma->vm_start + (idx << PAGE_SHIFT), pfn,
 				      run << PAGE_SHIFT, prot);
 		if (ret)

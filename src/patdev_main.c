@@ -92,7 +92,7 @@ static int __init patdev_init(void)
 {
 	int ret;
 
-	patdev_query_init();
+	patdev_pat_init();
 	ret = patdev_sg_init();
 	if (ret)
 		return ret;

@@ -39,25 +39,31 @@ static vm_fault_t patdev_vm_fault(struct vm_fault *vmf)
 	struct patdev_obj *obj = vma->vm_private_data;
 	pgprot_t prot = patdev_obj_pgprot(obj, vma->vm_page_prot);
 	unsigned long window = READ_ONCE(patdev_fault_around);
-	unsigned long i, n;
+	unsigned long i, n, pfn;
 	vm_fault_t ret;
 
 	/* A mapping may be longer than its object: FreeBSD gives SIGBUS too. */
-	if (vmf->pgoff >= obj->npages)
+	if (patdev_obj_pfn(obj, vmf->pgoff, &pfn))
 		return VM_FAULT_SIGBUS;
-	ret = vmf_insert_pfn_prot(vma, vmf->address, obj->ops->pfn(obj, vmf->pgoff), prot);
+	ret = vmf_insert_pfn_prot(vma, vmf->address, pfn, prot);
 	if ((ret & VM_FAULT_ERROR) || window <= 1)
 		return ret;
 
 	/*
 	 * Fault-around: a sequential pass then takes one fault per window.
-	 * The neighbours are best effort, and never past the vma or object.
+	 * The neighbours are best effort, and never past the vma, the object
+	 * or the faulting page table, so one fault's work stays bounded
+	 * whatever the parameter says.
 	 */
-	n = min3(window, (vma->vm_end - vmf->address) >> PAGE_SHIFT, obj->npages - vmf->pgoff);
-	for (i = 1; i < n; i++)
-		if (vmf_insert_pfn_prot(vma, vmf->address + (i << PAGE_SHIFT),
-					obj->ops->pfn(obj, vmf->pgoff + i), prot) & VM_FAULT_ERROR)
+	n = min3(window, (pmd_addr_end(vmf->address, vma->vm_end) - vmf->address) >> PAGE_SHIFT,
+		 obj->npages - vmf->pgoff);
+	for (i = 1; i < n; i++) {
+		if (patdev_obj_pfn(obj, vmf->pgoff + i, &pfn))
 			break;
+		if (vmf_insert_pfn_prot(vma, vmf->address + (i << PAGE_SHIFT), pfn, prot) &
+		    VM_FAULT_ERROR)
+			break;
+	}
 	return ret;
 }
 
@@ -80,6 +86,9 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	 */
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
+	/* As PATDEV_IOC_PREFAULT would answer for the new mapping. */
+	if (prefault && !(vma->vm_flags & VM_ACCESS_FLAGS))
+		return -EACCES;
 	if (prefault == PATDEV_PREFAULT_WRITE && !(vma->vm_flags & VM_WRITE))
 		return -EACCES;
 
@@ -117,7 +126,12 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 		return 0;
 	if (n >= 0)
 		return 0;
-	/* ->close is not called for a failed mmap; the core unmaps entries. */
+	/*
+	 * ->close is not called for a failed mmap. The core unmaps what the
+	 * prefault entered, but only after this returns: zap it now, before
+	 * the reference that may be the object's last goes.
+	 */
+	patdev_zap_vma(vma);
 	atomic_dec(&obj->nmaps);
 	patdev_obj_put(obj);
 	return n;
@@ -128,6 +142,7 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
  * @mm: the caller's mm, mmap lock held
  * @addr: start, rounded down to a page
  * @len: length, rounded up to pages
+ * @access: every vma of the range must allow some access (not PROT_NONE)
  * @write: every vma of the range must be writable
  * @start: out: page-aligned start
  * @end: out: page-aligned end
@@ -137,7 +152,7 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
  *
  * Return: 0, -EINVAL (empty, wrapping, holes, foreign vmas) or -EACCES.
  */
-int patdev_range_check(struct mm_struct *mm, u64 addr, u64 len, bool write,
+int patdev_range_check(struct mm_struct *mm, u64 addr, u64 len, bool access, bool write,
 		       unsigned long *start, unsigned long *end)
 {
 	struct vm_area_struct *vma;
@@ -152,8 +167,29 @@ int patdev_range_check(struct mm_struct *mm, u64 addr, u64 len, bool write,
 		vma = vma_lookup(mm, pos);
 		if (!vma || vma->vm_ops != &patdev_vm_ops)
 			return -EINVAL;
+		if (access && !(vma->vm_flags & VM_ACCESS_FLAGS))
+			return -EACCES;
 		if (write && !(vma->vm_flags & VM_WRITE))
 			return -EACCES;
 	}
 	return 0;
+}
+
+/**
+ * patdev_vma_obj_end() - where the object behind a patdev vma ends in it
+ * @vma: the vma
+ *
+ * Return: the address of the first page of @vma past its object's end, or
+ * vm_end if the object covers the whole vma. No page from there on is ever
+ * mapped, so walks stop there.
+ */
+unsigned long patdev_vma_obj_end(struct vm_area_struct *vma)
+{
+	struct patdev_obj *obj = vma->vm_private_data;
+
+	if (vma->vm_pgoff >= obj->npages)
+		return vma->vm_start;
+	if (obj->npages - vma->vm_pgoff >= vma_pages(vma))
+		return vma->vm_end;
+	return vma->vm_start + ((obj->npages - vma->vm_pgoff) << PAGE_SHIFT);
 }

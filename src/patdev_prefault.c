@@ -11,31 +11,45 @@
 #include "patdev.h"
 
 /*
- * Enters the pages of [start, end) in @vma that lie inside its object.
- * Returns how many are mapped afterwards, or a negative errno.
+ * The protection of the entries a prefault enters. vmf_insert_pfn_prot()
+ * enters clean, old entries. For WRITE they are made dirty and young up
+ * front, as FreeBSD's prefault for write does, but only where the vma's
+ * protection is writable: where the kernel wants to see the first write
+ * (soft-dirty or other write-notify), the protection is read-only and a
+ * dirty read-only entry would be the shadow-stack encoding on x86. Those
+ * entries stay read-only and clean; the first write faults as usual.
+ */
+static pgprot_t patdev_prefault_prot(struct vm_area_struct *vma, bool write)
+{
+	struct patdev_obj *obj = vma->vm_private_data;
+	pgprot_t prot = patdev_obj_pgprot(obj, vma->vm_page_prot);
+	pte_t entry = __pte(pgprot_val(prot));
+
+	if (write && pte_write(entry))
+		prot = pte_pgprot(pte_mkyoung(pte_mkdirty(entry)));
+	return prot;
+}
+
+/*
+ * Enters the pages of [start, end) in @vma that lie inside its object;
+ * those past its end are not walked. Returns how many are mapped
+ * afterwards, or a negative errno.
  */
 long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 			 unsigned long end, bool write)
 {
 	struct patdev_obj *obj = vma->vm_private_data;
-	pgprot_t prot = patdev_obj_pgprot(obj, vma->vm_page_prot);
-	unsigned long addr;
+	pgprot_t prot = patdev_prefault_prot(vma, write);
+	unsigned long addr, pfn;
 	long n = 0;
 
-	/*
-	 * vmf_insert_pfn_prot() enters clean, old entries. For WRITE, ask for
-	 * them dirty and accessed up front, as FreeBSD's prefault for write
-	 * does; the vma is writable, so the entry is a plain dirty RW one.
-	 */
-	if (write)
-		prot = __pgprot(pgprot_val(prot) | _PAGE_DIRTY | _PAGE_ACCESSED);
+	end = min(end, patdev_vma_obj_end(vma));
 	for (addr = start; addr < end; addr += PAGE_SIZE) {
-		pgoff_t idx = linear_page_index(vma, addr);
 		vm_fault_t vmf;
 
-		if (idx >= obj->npages)
-			break;
-		vmf = vmf_insert_pfn_prot(vma, addr, obj->ops->pfn(obj, idx), prot);
+		if (patdev_obj_pfn(obj, linear_page_index(vma, addr), &pfn))
+			return -EFAULT;
+		vmf = vmf_insert_pfn_prot(vma, addr, pfn, prot);
 		if (vmf & VM_FAULT_OOM)
 			return -ENOMEM;
 		if (vmf & VM_FAULT_ERROR)
@@ -66,8 +80,9 @@ long patdev_ioctl_prefault(void __user *arg)
 
 	if (!mm)
 		return -EINVAL;
-	mmap_read_lock(mm);
-	ret = patdev_range_check(mm, pf.addr, pf.len, write, &start, &end);
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	ret = patdev_range_check(mm, pf.addr, pf.len, true, write, &start, &end);
 	for (addr = start; !ret && addr < end; addr = vma->vm_end) {
 		vma = vma_lookup(mm, addr);
 		n = patdev_prefault_vma(vma, addr, min(end, vma->vm_end), write);

@@ -1,57 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * NetBSD pmap_extract() for a user address: which page backs it and with
- * which effective memory type. The type is decoded from the page table
- * entry itself, because on x86 the type requested at insert time is not
- * necessarily the type PAT lets through.
+ * which effective memory type, and pmap_resident_count()-style counts over
+ * a range. Everything is read from the page table entries themselves,
+ * because on x86 the type requested at insert time is not necessarily the
+ * type PAT lets through.
  */
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
-#include <asm/pgtable.h>
 #include "compat.h"
 #include "patdev.h"
-
-/*
- * PTE cache bits (PAT | PCD | PWT) for each patdev_cache, read back from
- * the kernel's live PAT setup so that the decode matches the MSR.
- */
-static pteval_t cache_bits[PATDEV_CACHE_WP + 1];
-
-static const enum page_cache_mode to_linux[] = {
-	[PATDEV_CACHE_WB] = _PAGE_CACHE_MODE_WB,
-	[PATDEV_CACHE_WC] = _PAGE_CACHE_MODE_WC,
-	[PATDEV_CACHE_UC_MINUS] = _PAGE_CACHE_MODE_UC_MINUS,
-	[PATDEV_CACHE_UC] = _PAGE_CACHE_MODE_UC,
-	[PATDEV_CACHE_WT] = _PAGE_CACHE_MODE_WT,
-	[PATDEV_CACHE_WP] = _PAGE_CACHE_MODE_WP,
-};
-
-/* Linux's PAT layout (arch/x86/mm/pat), for encodings not canonical above. */
-static const enum patdev_cache pat_layout[8] = {
-	PATDEV_CACHE_WB, PATDEV_CACHE_WC, PATDEV_CACHE_UC_MINUS, PATDEV_CACHE_UC,
-	PATDEV_CACHE_WB, PATDEV_CACHE_WP, PATDEV_CACHE_UC_MINUS, PATDEV_CACHE_WT,
-};
-
-void patdev_query_init(void)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(to_linux); i++)
-		cache_bits[i] = cachemode2protval(to_linux[i]) & _PAGE_CACHE_MASK;
-}
-
-static enum patdev_cache patdev_decode_cache(pteval_t flags)
-{
-	pteval_t bits = flags & _PAGE_CACHE_MASK;
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(cache_bits); i++)
-		if (cache_bits[i] == bits)
-			return i;
-	return pat_layout[(bits & _PAGE_PAT ? 4 : 0) | (bits & _PAGE_PCD ? 2 : 0) |
-			  (bits & _PAGE_PWT ? 1 : 0)];
-}
 
 long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg)
 {
@@ -59,15 +18,16 @@ long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg)
 	struct vm_area_struct *vma;
 	struct patdev_query q;
 	unsigned long pfn;
-	pteval_t flags;
+	pte_t entry;
 	long ret = 0;
 
 	if (copy_from_user(&q, arg, sizeof(q)))
 		return -EFAULT;
-	if (!mm)
+	if (q.reserved || !mm)
 		return -EINVAL;
 
-	mmap_read_lock(mm);
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
 	vma = vma_lookup(mm, q.addr);
 	if (!vma || vma->vm_ops != &patdev_vm_ops) {
 		ret = -EINVAL;
@@ -77,17 +37,17 @@ long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg)
 	q.pfn = 0;
 	q.cache = 0;
 	/* Only 4 KiB entries exist here: the fault path never maps huge pages. */
-	if (!patdev_read_pte(vma, q.addr & PAGE_MASK, &pfn, &flags) && (flags & _PAGE_PRESENT)) {
+	if (!patdev_read_pte(vma, q.addr & PAGE_MASK, &pfn, &entry) && pte_present(entry)) {
 		q.flags = PATDEV_QUERY_PRESENT;
-		if (flags & _PAGE_RW)
+		if (pte_write(entry))
 			q.flags |= PATDEV_QUERY_WRITE;
-		if (flags & _PAGE_DIRTY)
+		if (pte_dirty(entry))
 			q.flags |= PATDEV_QUERY_DIRTY;
-		if (flags & _PAGE_ACCESSED)
+		if (pte_young(entry))
 			q.flags |= PATDEV_QUERY_YOUNG;
 		/* As /proc/pid/pagemap: PFNs help Rowhammer-style attacks. */
 		q.pfn = pfile->show_pfn ? pfn : 0;
-		q.cache = patdev_decode_cache(flags);
+		q.cache = patdev_pat_decode(pte_pgprot(entry));
 	}
 out:
 	mmap_read_unlock(mm);
@@ -96,39 +56,52 @@ out:
 	return ret;
 }
 
+/* Adds the entries of [addr, end) in @vma to @r. */
+static long patdev_range_count(struct vm_area_struct *vma, unsigned long addr,
+			       unsigned long end, struct patdev_range_query *r)
+{
+	unsigned long pfn;
+	pte_t entry;
+
+	for (; addr < end; addr += PAGE_SIZE) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+		if (patdev_read_pte(vma, addr, &pfn, &entry) || !pte_present(entry))
+			continue;
+		/* The helpers answer a flag's value on some kernels, not 0 or 1. */
+		r->resident++;
+		r->writable += !!pte_write(entry);
+		r->dirty += !!pte_dirty(entry);
+		r->young += !!pte_young(entry);
+	}
+	return 0;
+}
+
 long patdev_ioctl_range_query(void __user *arg)
 {
 	struct mm_struct *mm = current->mm;
 	struct patdev_range_query r;
-	unsigned long start, end, addr, pfn;
-	struct vm_area_struct *vma = NULL;
-	pteval_t flags;
+	unsigned long start, end, addr;
+	struct vm_area_struct *vma;
 	long ret;
 
 	if (copy_from_user(&r, arg, sizeof(r)))
 		return -EFAULT;
+	if (r.reserved || !mm)
+		return -EINVAL;
 	r.resident = 0;
 	r.writable = 0;
 	r.dirty = 0;
 	r.young = 0;
-	if (!mm)
-		return -EINVAL;
-	mmap_read_lock(mm);
-	ret = patdev_range_check(mm, r.addr, r.len, false, &start, &end);
-	for (addr = start; !ret && addr < end; addr += PAGE_SIZE) {
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-		cond_resched();
-		if (!vma || addr >= vma->vm_end)
-			vma = vma_lookup(mm, addr);
-		if (patdev_read_pte(vma, addr, &pfn, &flags) || !(flags & _PAGE_PRESENT))
-			continue;
-		r.resident++;
-		r.writable += !!(flags & _PAGE_RW);
-		r.dirty += !!(flags & _PAGE_DIRTY);
-		r.young += !!(flags & _PAGE_ACCESSED);
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	ret = patdev_range_check(mm, r.addr, r.len, false, false, &start, &end);
+	/* Past an object's end nothing is ever mapped: no need to look. */
+	for (addr = start; !ret && addr < end; addr = vma->vm_end) {
+		vma = vma_lookup(mm, addr);
+		ret = patdev_range_count(vma, addr,
+					 min3(end, vma->vm_end, patdev_vma_obj_end(vma)), &r);
 	}
 	mmap_read_unlock(mm);
 	if (!ret && copy_to_user(arg, &r, sizeof(r)))

@@ -5,6 +5,11 @@
  * pmap_quick_enter_page(). On x86-64 that is the direct map, whose alias
  * was switched to WC with the pages, so the kernel sees what user space
  * wrote through its WC mapping without a cache-attribute conflict.
+ *
+ * Stores through a WC alias sit in the CPU's write-combining buffers until
+ * something drains them; a write() ends with a barrier, so that once it
+ * returns its bytes are in memory for any other agent to see, as after a
+ * write() to any other file.
  */
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -20,8 +25,8 @@ static ssize_t patdev_rw(char __user *ubuf, size_t count, loff_t *ppos, bool wri
 	size_t done = 0;
 	ssize_t ret = 0;
 
-	if (!obj)
-		return -ENXIO;
+	if (IS_ERR(obj))
+		return PTR_ERR(obj) == -ENOENT ? -ENXIO : PTR_ERR(obj);
 	size = (loff_t)obj->npages << PAGE_SHIFT;
 	if (pos < 0) {
 		ret = -EINVAL;
@@ -34,13 +39,16 @@ static ssize_t patdev_rw(char __user *ubuf, size_t count, loff_t *ppos, bool wri
 	}
 	count = min_t(loff_t, count, size - pos);
 	while (done < count) {
-		struct page *page = pfn_to_page(obj->ops->pfn(obj, pos >> PAGE_SHIFT));
 		size_t off = offset_in_page(pos);
 		size_t n = min(PAGE_SIZE - off, count - done);
-		unsigned long left;
+		unsigned long left, pfn;
 		void *kaddr;
 
-		kaddr = kmap_local_page(page);
+		if (patdev_obj_pfn(obj, pos >> PAGE_SHIFT, &pfn)) {
+			ret = done ? 0 : -EIO;
+			break;
+		}
+		kaddr = kmap_local_page(pfn_to_page(pfn));
 		if (write)
 			left = copy_from_user(kaddr + off, ubuf + done, n);
 		else
@@ -57,6 +65,8 @@ static ssize_t patdev_rw(char __user *ubuf, size_t count, loff_t *ppos, bool wri
 			break;
 		cond_resched();
 	}
+	if (write && done)
+		wmb();
 	*ppos = pos;
 out:
 	patdev_obj_put(obj);

@@ -38,13 +38,15 @@ static struct patdev_sg *to_sg(struct patdev_obj *obj)
 	return container_of(obj, struct patdev_sg, obj);
 }
 
-static unsigned long patdev_sg_pfn(struct patdev_obj *obj, pgoff_t idx)
+static int patdev_sg_pfn(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn)
 {
-	phys_addr_t paddr = 0;
+	phys_addr_t paddr;
 
-	/* idx < npages, which is the list's length: the lookup cannot miss. */
-	WARN_ON_ONCE(patdev_sglist_lookup(to_sg(obj)->sg, (u64)idx << PAGE_SHIFT, &paddr));
-	return PHYS_PFN(paddr);
+	/* idx < npages, the list's length: a miss would be a corrupt list. */
+	if (WARN_ON_ONCE(patdev_sglist_lookup(to_sg(obj)->sg, (u64)idx << PAGE_SHIFT, &paddr)))
+		return -EFAULT;
+	*pfn = PHYS_PFN(paddr);
+	return 0;
 }
 
 static unsigned int patdev_sg_nsegs(struct patdev_obj *obj)

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 
 #define PATDEV_VERSION_MAJOR	0
-#define PATDEV_VERSION_MINOR	1
+#define PATDEV_VERSION_MINOR	2
 
 /* mmap offsets, in pages: offset = PATDEV_PGOFF_* * page size */
 #define PATDEV_PGOFF_ANON	0
@@ -34,6 +34,11 @@
  * @PATDEV_CACHE_UC: strongly uncached
  * @PATDEV_CACHE_WT: write-through
  * @PATDEV_CACHE_WP: write-protected
+ *
+ * Objects are WB, WC or UC- (RAM cannot be strong UC on x86); WT and WP
+ * only ever appear when decoding a page table entry. Without PAT (the
+ * nopat boot option, or a CPU or hypervisor without it) the hardware has no
+ * WC: an object that would be WC is UC-, and says so.
  */
 enum patdev_cache {
 	PATDEV_CACHE_WB = 0,
@@ -68,7 +73,9 @@ struct patdev_version {
  * @pfn: out: page frame number, valid when PATDEV_QUERY_PRESENT is set and
  *	the file was opened with CAP_SYS_ADMIN (0 otherwise, as in
  *	/proc/pid/pagemap)
- * @cache: out: &enum patdev_cache decoded from the entry's PAT bits
+ * @cache: out: &enum patdev_cache decoded from the entry's PAT, PCD and PWT
+ *	bits through the CPU's PAT register
+ * @reserved: in: must be zero (EINVAL otherwise); out: zero
  *
  * The answer is read from the page table itself, so it is the effective
  * attribute, not the one the driver asked for.
@@ -78,6 +85,7 @@ struct patdev_query {
 	__u64 flags;
 	__u64 pfn;
 	__u64 cache;
+	__u64 reserved;
 };
 
 #define PATDEV_QUERY_PRESENT	(1ULL << 0)
@@ -104,8 +112,10 @@ enum patdev_obj_kind {
  * @nmaps: out: number of vmas (in any process) mapping the object
  * @nsegs: out: physical segments (anonymous objects: 0, pages are unordered)
  * @flags: out: PATDEV_OBJ_READONLY
+ * @reserved: in: must be zero (EINVAL otherwise); out: zero
  *
- * Fails with ENOENT for the anonymous object before the first mmap creates
+ * @cache is the mode the object's entries really get (see &enum
+ * patdev_cache for PAT being off). Fails with ENOENT for the anonymous object before the first mmap creates
  * it, and ENXIO for an offset naming no object.
  */
 struct patdev_objinfo {
@@ -116,6 +126,7 @@ struct patdev_objinfo {
 	__u64 nmaps;
 	__u64 nsegs;
 	__u64 flags;
+	__u64 reserved;
 };
 
 #define PATDEV_OBJ_READONLY	(1ULL << 0)
@@ -131,10 +142,14 @@ struct patdev_objinfo {
  *	are never mapped
  *
  * The range must lie entirely inside patdev mappings of the caller, which
- * may be several adjacent vmas (EINVAL otherwise). READ enters present,
- * clean entries; WRITE enters writable entries already marked dirty and
- * accessed, and needs writable mappings (EACCES otherwise). Entries that
- * are already present are left as they are.
+ * may be several adjacent vmas (EINVAL otherwise), none of them PROT_NONE
+ * (EACCES). READ enters present, clean entries; WRITE enters writable
+ * entries already marked dirty and accessed, and needs writable mappings
+ * (EACCES otherwise). Where the kernel wants to see the first write to a
+ * writable mapping (soft-dirty tracking after a clear_refs, for one), WRITE
+ * enters read-only clean entries instead and the first write faults as
+ * usual. Entries that are already present are left as they are. Pages past
+ * an object's end are neither walked nor counted.
  */
 struct patdev_prefault {
 	__u64 addr;
@@ -156,8 +171,11 @@ struct patdev_prefault {
  * @writable: out: present entries that allow writes
  * @dirty: out: present entries marked dirty (modified)
  * @young: out: present entries marked accessed (referenced)
+ * @reserved: in: must be zero (EINVAL otherwise); out: zero
  *
- * The same range rules as &struct patdev_prefault apply.
+ * The range rules of &struct patdev_prefault apply, except that PROT_NONE
+ * mappings may be counted. Pages past an object's end are counted as absent without being
+ * walked, so a huge mapping of a small object answers at once.
  */
 struct patdev_range_query {
 	__u64 addr;
@@ -166,6 +184,7 @@ struct patdev_range_query {
 	__u64 writable;
 	__u64 dirty;
 	__u64 young;
+	__u64 reserved;
 };
 
 /**
@@ -182,11 +201,11 @@ struct patdev_mmap_flags {
 };
 
 #define PATDEV_IOC_MAGIC	0xB7
-#define PATDEV_IOC_VERSION	_IOWR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version)
+#define PATDEV_IOC_VERSION	_IOR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version)
 #define PATDEV_IOC_QUERY	_IOWR(PATDEV_IOC_MAGIC, 0x01, struct patdev_query)
 #define PATDEV_IOC_OBJINFO	_IOWR(PATDEV_IOC_MAGIC, 0x02, struct patdev_objinfo)
 #define PATDEV_IOC_PREFAULT	_IOWR(PATDEV_IOC_MAGIC, 0x03, struct patdev_prefault)
 #define PATDEV_IOC_RANGE_QUERY	_IOWR(PATDEV_IOC_MAGIC, 0x04, struct patdev_range_query)
-#define PATDEV_IOC_SET_MMAP_FLAGS _IOWR(PATDEV_IOC_MAGIC, 0x05, struct patdev_mmap_flags)
+#define PATDEV_IOC_SET_MMAP_FLAGS _IOW(PATDEV_IOC_MAGIC, 0x05, struct patdev_mmap_flags)
 
 #endif /* _UAPI_LINUX_PATDEV_H */
