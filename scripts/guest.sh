@@ -42,16 +42,17 @@ LOAD_NOTES='loading out-of-tree module taints kernel|module verification failed'
 # expects. Fails too if the marker is gone (the ring buffer wrapped past
 # it: what followed it cannot be vouched for).
 dmesg_clean() {
-	dmesg -r | awk -v m="$marker" 'found { print } index($0, m) { found = 1 }' >/tmp/patdev-dmesg-raw
-	if ! dmesg -r | grep -qF "$marker"; then
+	# -x ("user  :warn  : [time] text"): dmesg -r of util-linux 2.38
+	# prints wrong priorities for records of non-kernel facilities.
+	dmesg -x | awk -v m="$marker" 'found { print } index($0, m) { found = 1 }' >/tmp/patdev-dmesg-raw
+	if ! dmesg -x | grep -qF "$marker"; then
 		echo "# marker '$marker' is no longer in the ring buffer"
 		return 1
 	fi
-	sed 's/^<[0-9]*>//' /tmp/patdev-dmesg-raw >/tmp/patdev-dmesg
+	sed 's/^[a-z]* *:[a-z]* *: //' /tmp/patdev-dmesg-raw >/tmp/patdev-dmesg
 	status=0
 	grep -E "$COMPLAINTS" /tmp/patdev-dmesg && status=1
-	# <prio>: facility * 8 + level; levels 0-4 are emerg to warning.
-	awk -F'[<>]' '$2 % 8 <= 4' /tmp/patdev-dmesg-raw | grep -i 'patdev' |
+	grep -E '^[a-z]+ *:(emerg|alert|crit|err|warn) *:' /tmp/patdev-dmesg-raw | grep -i 'patdev' |
 		grep -vE "$LOAD_NOTES${1:+|$1}" >/tmp/patdev-dmesg-module && status=1
 	cat /tmp/patdev-dmesg-module
 	return $status
