@@ -236,7 +236,7 @@ int main(int argc, char **argv)
 		munmap(p, len);
 	}
 	printf("faultinj: prefault: %d injected failures, all ENOMEM, each retried fine; %s\n",
-	       failures, done ? "then one got through" : "NONE GOT THROUGH");
+	       failures, done ? "one got through" : "NONE GOT THROUGH");
 	if (!failures || !done)
 		bad++;
 	if (module_pages() != base + NPAGES)
@@ -270,15 +270,17 @@ int main(int argc, char **argv)
 		}
 		failures++;
 		if (errno != ENOMEM || module_pages() != base + NPAGES) {
-			fprintf(stderr, "faultinj: prefaulting mmap failure %d: errno %d, pages %ld\n",
-				n, errno, module_pages());
+			fprintf(stderr, "faultinj: prefaulting mmap failure %d: ", n);
+			fprintf(stderr, "errno %d, ", errno);
+			fprintf(stderr, "pages %ld\n", module_pages());
 			bad++;
 		}
 	}
 	set_prefault(fd, 0);
 	write_param("bench_sg_segs", "0");
-	printf("faultinj: prefaulting mmap: %d injected failures, all ENOMEM, object freed after its entries; %s\n",
-	       failures, done ? "then one got through" : "NONE GOT THROUGH");
+	printf("faultinj: prefaulting mmap: %d injected failures, all ENOMEM, object freed after",
+	       failures);
+	printf(" its entries; %s\n", done ? "one got through" : "NONE GOT THROUGH");
 	if (!failures || !done)
 		bad++;
 	if (module_pages() != base + NPAGES)

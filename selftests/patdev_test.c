@@ -181,7 +181,7 @@ static const char *anon_mode(void)
 
 	if (f) {
 		if (fgets(buf, sizeof(buf), f))
-			nopat = strstr(buf, "nopat") != NULL;
+			nopat = !!strstr(buf, "nopat");
 		fclose(f);
 	}
 	f = fopen("/proc/cpuinfo", "r");

@@ -66,7 +66,7 @@ static ssize_t patdev_rw(char __user *ubuf, size_t count, loff_t *ppos, bool wri
 		cond_resched();
 	}
 	if (write && done)
-		wmb();
+		wmb();	/* drain the WC buffers before write() returns */
 	*ppos = pos;
 out:
 	patdev_obj_put(obj);

@@ -115,7 +115,8 @@ enum patdev_obj_kind {
  * @reserved: in: must be zero (EINVAL otherwise); out: zero
  *
  * @cache is the mode the object's entries really get (see &enum
- * patdev_cache for PAT being off). Fails with ENOENT for the anonymous object before the first mmap creates
+ * patdev_cache for PAT being off).
+ * Fails with ENOENT for the anonymous object before the first mmap creates
  * it, and ENXIO for an offset naming no object.
  */
 struct patdev_objinfo {
