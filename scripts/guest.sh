@@ -46,6 +46,7 @@ dmesg_clean() {
 	# prints wrong priorities for records of non-kernel facilities.
 	dmesg -x | awk -v m="$marker" 'found { print } index($0, m) { found = 1 }' >/tmp/patdev-dmesg-raw
 	if ! dmesg -x | grep -qF "$marker"; then
+		: >/tmp/patdev-dmesg
 		echo "# marker '$marker' is no longer in the ring buffer"
 		return 1
 	fi

@@ -14,8 +14,9 @@
  * through is a failure too: it proves nothing.
  *
  * A third sweep makes an mmap that prefaults (SET_MMAP_FLAGS) a fresh
- * object fail part-way, after it entered a whole page table of entries: the
- * object then goes with the failed mmap, and must not go before its entries
+ * object fail part-way, after it filled the first page table (16 entries,
+ * up to a 2 MiB boundary): the object then goes with the failed mmap, and
+ * must not go before its entries
  * (CONFIG_PAGE_TABLE_CHECK in the debug kernel catches a page freed while
  * still mapped).
  *
@@ -249,7 +250,7 @@ int main(int argc, char **argv)
 	 */
 	failures = 0;
 	done = 0;
-	if (write_param("bench_sg_segs", "1") || set_prefault(fd, PATDEV_PREFAULT_WRITE)) {
+	if (write_param("bench_sg_segs", "64") || set_prefault(fd, PATDEV_PREFAULT_WRITE)) {
 		perror("faultinj: bench_sg_segs or SET_MMAP_FLAGS");
 		return 1;
 	}

@@ -48,12 +48,20 @@ static int patdev_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * ABI 0.1 numbered VERSION _IOWR. It stays accepted, so that a program
+ * built against 0.1 can still ask which ABI it talks to (and learn that it
+ * must be rebuilt) instead of getting ENOTTY from the one call meant for it.
+ */
+#define PATDEV_IOC_VERSION_0_1	_IOWR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version)
+
 static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case PATDEV_IOC_VERSION:
+	case PATDEV_IOC_VERSION_0_1:
 		return patdev_ioctl_version(uarg);
 	case PATDEV_IOC_QUERY:
 		return patdev_ioctl_query(file->private_data, uarg);

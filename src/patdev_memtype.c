@@ -66,8 +66,8 @@ void patdev_free_pages(struct page *page, unsigned int order)
 
 	for (i = 0; i < 1UL << order; i++) {
 		if (!patdev_direct_map_is_wb(page + i)) {
-			pr_warn("patdev: pfn %#lx is not WB in the direct map; leaking %lu pages\n",
-				page_to_pfn(page + i), 1UL << order);
+			pr_warn_ratelimited("patdev: pfn %#lx is not WB in the direct map; leaking %lu pages\n",
+					    page_to_pfn(page + i), 1UL << order);
 			return;
 		}
 	}

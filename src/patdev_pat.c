@@ -43,8 +43,13 @@ void patdev_pat_init(void)
 	u32 lo, hi;
 	int i;
 
-	/* Linux programs every CPU's register alike: the boot CPU's will do. */
-	if (boot_cpu_has(X86_FEATURE_PAT) && !rdmsr_safe(MSR_IA32_CR_PAT, &lo, &hi))
+	/*
+	 * Linux programs every CPU's register alike: the boot CPU's will do.
+	 * A register reading 0 (all UC) is firmware that disabled PAT, as
+	 * Linux's pat_bp_init() sees it too: the power-on meaning then holds.
+	 */
+	if (boot_cpu_has(X86_FEATURE_PAT) && !rdmsr_safe(MSR_IA32_CR_PAT, &lo, &hi) &&
+	    (lo || hi))
 		pat = (u64)hi << 32 | lo;
 	for (i = 0; i < ARRAY_SIZE(pat_types); i++)
 		pat_types[i] = patdev_pat_type((pat >> (i * 8)) & 7);
@@ -69,10 +74,14 @@ enum patdev_cache patdev_pat_decode(pgprot_t prot)
  * @want: WB, WC or UC-
  *
  * Return: @want with PAT on; without PAT, WC comes out UC-, which is what
- * every entry of such an object then is, and what the object reports.
+ * every entry of such an object then is, and what the object reports. A
+ * register layout that would give a mode no object may have gives UC-,
+ * the strongest type RAM can have.
  */
 enum patdev_cache patdev_pat_effective(enum patdev_cache want)
 {
+	enum patdev_cache got;
+
 	static const enum page_cache_mode to_linux[] = {
 		[PATDEV_CACHE_WB] = _PAGE_CACHE_MODE_WB,
 		[PATDEV_CACHE_WC] = _PAGE_CACHE_MODE_WC,
@@ -81,5 +90,6 @@ enum patdev_cache patdev_pat_effective(enum patdev_cache want)
 
 	if (!patdev_cache_supported(want))
 		return want;
-	return patdev_pat_decode(__pgprot(cachemode2protval(to_linux[want])));
+	got = patdev_pat_decode(__pgprot(cachemode2protval(to_linux[want])));
+	return patdev_cache_supported(got) ? got : PATDEV_CACHE_UC_MINUS;
 }
