@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# vm-job.sh demo|bench: build patdev for the default kernel (Debian 6.1),
-# boot that kernel in a VM, load the module and run the demo (which maps
-# the device and prints address, PFN and cache mode) or the benchmark.
+# vm-job.sh demo|bench: build patdev for the default kernel (Debian 6.1;
+# PATDEV_DEMO_KERNEL or PATDEV_BENCH_KERNEL may name 6.12 or newest), boot
+# that kernel in a VM, load the module and run the demo (which maps the
+# device and prints address, PFN and cache mode) or the benchmark.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +22,13 @@ kver=$(kver_of "$series")
 bdir="$PATDEV_CACHE/build/$job-$kver"
 echo "==> building patdev.ko for $kver and the $job program"
 "$here/stage.sh" "$bdir"
-make -s -C "/lib/modules/$kver/build" M="$bdir" modules
+# The newest kernel (PATDEV_*_KERNEL=newest) builds in the trixie chroot.
+if in_chroot_kernel "$kver"; then
+	"$here/chroot.sh" run --modules "$kver" --bind "$bdir" -- \
+		make -s -C "/lib/modules/$kver/build" M="$bdir" modules
+else
+	make -s -C "/lib/modules/$kver/build" M="$bdir" modules
+fi
 make -s -C "$here/../tools"
 echo "==> running the $job in a VM"
 "$here/vm.sh" "$kver" ./scripts/guest.sh "$job" "$bdir/patdev.ko"

@@ -6,6 +6,7 @@
 # (virtme-ng) and run COMMAND in it from the repository.
 # A kernel WARN or oops panics and ends the VM instead of hanging it; a
 # timeout bounds the whole boot. Exit status is the guest command's.
+# PATDEV_VM_APPEND: more kernel command-line words (e.g. nopat), after ours.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,14 +14,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 kver=$1
 shift
-kernel="/boot/vmlinuz-$kver"
+kernel=$(kimg_of "$kver")
 [ -d "$kver" ] && kernel=$kver
+append="oops=panic panic_on_warn=1${PATDEV_VM_APPEND:+ $PATDEV_VM_APPEND}"
 cd "$here/.." || exit 1
 echo "[vm] booting $kver under QEMU (TCG, no KVM): about 30-60 s before the guest runs"
+echo "[vm] kernel command line adds: $append"
 PATH="$VNG_ROOT/usr/bin:$PATH" PYTHONPATH="$VNG_ROOT/usr/lib/python3/dist-packages" \
 	timeout --kill-after=10 "${PATDEV_VM_TIMEOUT:-900}" \
 	/usr/bin/python3 "$VNG" --run "$kernel" --disable-kvm ${PATDEV_VM_VERBOSE:+--verbose} \
-	--cpus 2 --memory "${PATDEV_VM_MEMORY:-2G}" --append 'oops=panic panic_on_warn=1' -- "$*" 2>&1 | cat
+	--cpus 2 --memory "${PATDEV_VM_MEMORY:-2G}" --append "$append" -- "$*" 2>&1 | cat
 status=${PIPESTATUS[0]}
 [ "$status" -eq 124 ] && echo "[vm] timed out"
 exit "$status"
