@@ -121,67 +121,36 @@ params_took_effect() {
 	done
 }
 
+# must_fail LABEL NAME COMMAND...: one result, a pass when COMMAND fails.
+must_fail() {
+	label=$1
+	name=$2
+	shift 2
+	if "$@" >/dev/null 2>&1; then
+		result fail "$label $name"
+	else
+		result pass "$label $name"
+	fi
+}
+
 # The harness checks itself on input it knows to be bad: each must fail.
 harness_selfcheck() {
-	label="[harness]"
 	mark selfcheck-module
 	echo "<4>patdev: planted warning for the harness self-check" >/dev/kmsg
-	if dmesg_clean >/dev/null; then
-		result fail "$label dmesg scan catches a planted module warning"
-	else
-		result pass "$label dmesg scan catches a planted module warning"
-	fi
+	must_fail "[harness]" "dmesg scan catches a planted module warning" dmesg_clean
 	mark selfcheck-warn
 	echo "<4>WARNING: CPU: 0 PID: 0 at planted/by/the/harness.c:1 self-check" >/dev/kmsg
-	if dmesg_clean >/dev/null; then
-		result fail "$label dmesg scan catches a planted WARNING"
-	else
-		result pass "$label dmesg scan catches a planted WARNING"
-	fi
+	must_fail "[harness]" "dmesg scan catches a planted WARNING" dmesg_clean
 	marker="patdev-check-mark never written $$"
-	if dmesg_clean >/dev/null; then
-		result fail "$label dmesg scan fails when its marker is lost"
-	else
-		result pass "$label dmesg scan fails when its marker is lost"
-	fi
+	must_fail "[harness]" "dmesg scan fails when its marker is lost" dmesg_clean
 	printf '1..3\nok 1 a\nok 2 b\n' >/tmp/patdev-tap-partial
-	if tap_complete /tmp/patdev-tap-partial 0 >/dev/null; then
-		result fail "$label TAP count fails a run that stopped after 2 of 3"
-	else
-		result pass "$label TAP count fails a run that stopped after 2 of 3"
-	fi
+	must_fail "[harness]" "TAP count fails a run that stopped after 2 of 3" \
+		tap_complete /tmp/patdev-tap-partial 0
 	printf '1..2\nok 1 a\nok 2 b\n' >/tmp/patdev-tap-partial
-	if tap_complete /tmp/patdev-tap-partial 139 >/dev/null; then
-		result fail "$label TAP count fails a run whose binary crashed"
-	else
-		result pass "$label TAP count fails a run whose binary crashed"
-	fi
-	if params_took_effect sg_readonly=1 2>/dev/null; then
-		result fail "$label parameter check fails when the module is not loaded"
-	else
-		result pass "$label parameter check fails when the module is not loaded"
-	fi
-}
-
-# kmemleak_clean: no leak report that names patdev (the module is loaded,
-# so its symbols resolve); other boot-time reports are not ours.
-kmemleak_clean() {
-	k=/sys/kernel/debug/kmemleak
-	[ -w "$k" ] || return 1
-	sleep 6
-	echo scan >"$k"
-	echo scan >"$k"
-	cat "$k" >/tmp/patdev-kmemleak
-	! grep -q patdev /tmp/patdev-kmemleak
-}
-
-from_dkms() {
-	where=$(modinfo -n patdev 2>/dev/null)
-	echo "# module file: $where"
-	case "$where" in
-	*/updates/dkms/*) return 0 ;;
-	*) return 1 ;;
-	esac
+	must_fail "[harness]" "TAP count fails a run whose binary crashed" \
+		tap_complete /tmp/patdev-tap-partial 139
+	must_fail "[harness]" "parameter check fails when the module is not loaded" \
+		params_took_effect sg_readonly=1
 }
 
 # suite LABEL [MODULE PARAMETERS]: load, run the selftests, unload, scan dmesg.
