@@ -110,26 +110,29 @@ run_tap() {
 # with that value (booleans as Y/N), so a pass with a parameter really ran
 # with it.
 params_took_effect() {
-	for kv in "$@"; do
-		name=${kv%%=*}
-		want=${kv#*=}
-		have=$(cat "/sys/module/patdev/parameters/$name" 2>/dev/null) || return 1
-		case "$have:$want" in
+	# Own variable names: sh has no locals, and callers hold name/label.
+	for pte_kv in "$@"; do
+		pte_name=${pte_kv%%=*}
+		pte_want=${pte_kv#*=}
+		pte_have=$(cat "/sys/module/patdev/parameters/$pte_name" 2>/dev/null) || return 1
+		case "$pte_have:$pte_want" in
 		Y:1 | Y:Y | Y:y | N:0 | N:N | N:n) ;;
-		*) [ "$have" = "$want" ] || { echo "# $name is '$have', not '$want'"; return 1; } ;;
+		*)
+			[ "$pte_have" = "$pte_want" ] ||
+				{ echo "# $pte_name is '$pte_have', not '$pte_want'"; return 1; }
+			;;
 		esac
 	done
 }
 
 # must_fail LABEL NAME COMMAND...: one result, a pass when COMMAND fails.
 must_fail() {
-	label=$1
-	name=$2
+	mf_what="$1 $2"
 	shift 2
 	if "$@" >/dev/null 2>&1; then
-		result fail "$label $name"
+		result fail "$mf_what"
 	else
-		result pass "$label $name"
+		result pass "$mf_what"
 	fi
 }
 
@@ -151,6 +154,27 @@ harness_selfcheck() {
 		tap_complete /tmp/patdev-tap-partial 139
 	must_fail "[harness]" "parameter check fails when the module is not loaded" \
 		params_took_effect sg_readonly=1
+}
+
+# kmemleak_clean: no leak report that names patdev (the module is loaded,
+# so its symbols resolve); other boot-time reports are not ours.
+kmemleak_clean() {
+	k=/sys/kernel/debug/kmemleak
+	[ -w "$k" ] || return 1
+	sleep 6
+	echo scan >"$k"
+	echo scan >"$k"
+	cat "$k" >/tmp/patdev-kmemleak
+	! grep -q patdev /tmp/patdev-kmemleak
+}
+
+from_dkms() {
+	where=$(modinfo -n patdev 2>/dev/null)
+	echo "# module file: $where"
+	case "$where" in
+	*/updates/dkms/*) return 0 ;;
+	*) return 1 ;;
+	esac
 }
 
 # suite LABEL [MODULE PARAMETERS]: load, run the selftests, unload, scan dmesg.
