@@ -100,6 +100,24 @@ static int write_param(const char *name, const char *val)
 	return write_file(path, val);
 }
 
+/*
+ * The end of a sweep: its summary, and how many ways it failed. A sweep
+ * must have injected failures, must have got through once, and must leave
+ * the module holding @pages pages.
+ */
+static int sweep_verdict(const char *what, int failures, int done, long pages)
+{
+	int bad = 0;
+
+	printf("faultinj: %s: %d injected failures, all ENOMEM; %s\n", what, failures,
+	       done ? "one got through" : "NONE GOT THROUGH");
+	if (!failures || !done)
+		bad++;
+	if (module_pages() != pages)
+		bad++;
+	return bad;
+}
+
 /* Unloads and loads the module again; returns a new fd of the device. */
 static int reload(int fd, const char *ko)
 {
@@ -147,7 +165,7 @@ int main(int argc, char **argv)
 {
 	size_t len = NPAGES * sysconf(_SC_PAGESIZE);
 	struct patdev_objinfo info = { .pgoff = PATDEV_PGOFF_ANON };
-	int fd, n, failures = 0, absorbed = 0, bad = 0, done;
+	int fd, n, failures = 0, absorbed = 0, bad = 0, done, err;
 	long base;
 	void *p;
 
@@ -236,17 +254,12 @@ int main(int argc, char **argv)
 		}
 		munmap(p, len);
 	}
-	printf("faultinj: prefault: %d injected failures, all ENOMEM, each retried fine; %s\n",
-	       failures, done ? "one got through" : "NONE GOT THROUGH");
-	if (!failures || !done)
-		bad++;
-	if (module_pages() != base + NPAGES)
-		bad++;
+	bad += sweep_verdict("prefault (each retried fine)", failures, done, base + NPAGES);
 
 	/*
 	 * 3. an mmap that prefaults a fresh 1024-page object (the bench
 	 * scatter/gather object, made per mmap) across a page-table boundary:
-	 * a failure part-way must unmap what it entered before the object goes.
+	 * a failure part-way must answer ENOMEM and free the object.
 	 */
 	failures = 0;
 	done = 0;
@@ -270,21 +283,16 @@ int main(int argc, char **argv)
 			continue;
 		}
 		failures++;
-		if (errno != ENOMEM || module_pages() != base + NPAGES) {
-			fprintf(stderr, "faultinj: prefaulting mmap failure %d: ", n);
-			fprintf(stderr, "errno %d, ", errno);
-			fprintf(stderr, "pages %ld\n", module_pages());
+		err = errno;
+		if (err != ENOMEM || module_pages() != base + NPAGES) {
+			fprintf(stderr, "faultinj: failure %d: errno %d, pages %ld\n", n, err,
+				module_pages());
 			bad++;
 		}
 	}
 	set_prefault(fd, 0);
 	write_param("bench_sg_segs", "0");
-	printf("faultinj: prefaulting mmap: %d injected failures, all ENOMEM, object freed; %s\n",
-	       failures, done ? "one got through" : "NONE GOT THROUGH");
-	if (!failures || !done)
-		bad++;
-	if (module_pages() != base + NPAGES)
-		bad++;
+	bad += sweep_verdict("prefaulting mmap (object freed)", failures, done, base + NPAGES);
 	close(fd);
 	printf("faultinj: %s\n", bad ? "FAIL" : "PASS");
 	return bad != 0;
