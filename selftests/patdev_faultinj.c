@@ -13,11 +13,11 @@
  * module is then reloaded from KO to sweep on. A sweep that never gets
  * through is a failure too: it proves nothing.
  *
- * A third sweep makes an mmap that prefaults (SET_MMAP_FLAGS) a fresh
- * object fail part-way, after it filled the first page table (16 entries,
- * up to a 2 MiB boundary): the answer must be ENOMEM and the object must go
- * with the failed mmap. That its entries go first cannot be seen from
- * here: CONFIG_PAGE_TABLE_CHECK ignores special entries (7.3
+ * A third sweep makes PATDEV_IOC_CREATE of an object, then an mmap that
+ * prefaults it (SET_MMAP_FLAGS), fail part-way, the mmap after it filled
+ * the first page table (16 entries, up to a 2 MiB boundary): the answer
+ * must be ENOMEM and, once destroyed, nothing of the object may be left.
+ * That the failed mmap's entries go first cannot be seen from here: CONFIG_PAGE_TABLE_CHECK ignores special entries (7.3
  * mm/page_table_check.c), which is all a VM_PFNMAP vma has.
  *
  * Usage: patdev_faultinj KO (the module loaded from KO, freshly)
@@ -90,14 +90,6 @@ static long module_pages(void)
 		pages = -1;
 	fclose(f);
 	return pages;
-}
-
-static int write_param(const char *name, const char *val)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/module/patdev/parameters/%s", name);
-	return write_file(path, val);
 }
 
 /*
@@ -257,42 +249,58 @@ int main(int argc, char **argv)
 	bad += sweep_verdict("prefault (each retried fine)", failures, done, base + NPAGES);
 
 	/*
-	 * 3. an mmap that prefaults a fresh 1024-page object (the bench
-	 * scatter/gather object, made per mmap) across a page-table boundary:
-	 * a failure part-way must answer ENOMEM and free the object.
+	 * 3. PATDEV_IOC_CREATE of a 1024-page object, then an mmap of it that
+	 * prefaults (SET_MMAP_FLAGS) across a page-table boundary: a failure
+	 * anywhere must answer ENOMEM, and once the object is destroyed and
+	 * unmapped the module must hold what it held before. A failed chunk
+	 * allocation the module absorbs (it takes smaller chunks) counts as
+	 * getting through only when the failure was not reached.
 	 */
 	failures = 0;
 	done = 0;
-	if (write_param("bench_sg_segs", "64") || set_prefault(fd, PATDEV_PREFAULT_WRITE)) {
-		perror("faultinj: bench_sg_segs or SET_MMAP_FLAGS");
+	if (set_prefault(fd, PATDEV_PREFAULT_WRITE)) {
+		perror("faultinj: SET_MMAP_FLAGS");
 		return 1;
 	}
-	for (n = 1; n < 1000 && !done; n++) {
+	for (n = 1; n < 2000 && !done; n++) {
 		size_t big = 1024 * page;
+		struct patdev_create c = {
+			.kind = PATDEV_OBJ_ANON, .size = big, .cache = PATDEV_CACHE_WC,
+		};
 		char *hint = (char *)(0x7d0000000000UL - (unsigned long)n * (1UL << 30)) +
 			     (2UL << 20) - 16 * page;
-		int fresh;
+		int fresh, ret;
 
 		fail_nth(n);
-		p = mmap(hint, big, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd,
-			 PATDEV_PGOFF_BENCH_SG * page);
+		ret = ioctl(fd, PATDEV_IOC_CREATE, &c);
+		p = MAP_FAILED;
+		if (!ret)
+			p = mmap(hint, big, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_FIXED_NOREPLACE, fd, c.offset);
+		err = errno;
 		fresh = fail_nth_unused();
+		if (p != MAP_FAILED)
+			munmap(p, big);
+		if (!ret) {
+			struct patdev_destroy d = { .offset = c.offset };
+
+			if (ioctl(fd, PATDEV_IOC_DESTROY, &d))
+				bad++;
+		}
 		if (p != MAP_FAILED) {
 			done = fresh;
-			munmap(p, big);
 			continue;
 		}
 		failures++;
-		err = errno;
 		if (err != ENOMEM || module_pages() != base + NPAGES) {
-			fprintf(stderr, "faultinj: failure %d: errno %d, pages %ld\n", n, err,
-				module_pages());
+			fprintf(stderr, "faultinj: %s failure %d: errno %d, pages %ld\n",
+				ret ? "create" : "mmap", n, err, module_pages());
 			bad++;
 		}
 	}
 	set_prefault(fd, 0);
-	write_param("bench_sg_segs", "0");
-	bad += sweep_verdict("prefaulting mmap (object freed)", failures, done, base + NPAGES);
+	bad += sweep_verdict("create and prefaulting mmap (nothing left)", failures, done,
+			     base + NPAGES);
 	close(fd);
 	printf("faultinj: %s\n", bad ? "FAIL" : "PASS");
 	return bad != 0;

@@ -31,6 +31,8 @@ static struct { unsigned char *p; size_t len; } maps[MAXMAPS];
 static unsigned char *guard;	/* a PROT_NONE page */
 static unsigned char *buf;	/* 4 pages of scratch */
 static unsigned long calls[6], bad;
+/* Offsets of objects this fuzzer created, for its mmaps and destroys. */
+static __u64 offsets[8];
 
 static const int allowed[] = {
 	EINVAL, EFAULT, ENOTTY, ENXIO, EACCES, ENOMEM, ENOSPC, ENOENT, EINTR,
@@ -106,13 +108,35 @@ static void fuzz_ioctl(int fd)
 {
 	static const unsigned int cmds[] = {
 		PATDEV_IOC_VERSION, PATDEV_IOC_QUERY, PATDEV_IOC_OBJINFO, PATDEV_IOC_PREFAULT,
-		PATDEV_IOC_RANGE_QUERY, PATDEV_IOC_SET_MMAP_FLAGS,
+		PATDEV_IOC_RANGE_QUERY, PATDEV_IOC_SET_MMAP_FLAGS, PATDEV_IOC_CREATE,
+		PATDEV_IOC_DESTROY,
 	};
 	unsigned int cmd = cmds[rnd() % ARRAY_SIZE(cmds)];
+	struct patdev_create *c = (struct patdev_create *)buf;
+	void *arg;
+	long ret;
 
 	if (rnd() % 4 == 0)	/* unknown commands of our magic, any size/direction */
 		cmd = _IOC(rnd() % 4, PATDEV_IOC_MAGIC, rnd() % 256, rnd() % 128);
-	check(ioctl(fd, cmd, some_arg(_IOC_SIZE(cmd))), "ioctl");
+	arg = some_arg(_IOC_SIZE(cmd));
+	if (cmd == PATDEV_IOC_CREATE && rnd() % 2) {
+		/* Mostly valid, so that objects do get made. */
+		memset(c, 0, sizeof(*c));
+		c->kind = 1 + rnd() % 2;
+		c->sg_order = c->kind == PATDEV_OBJ_SG ? rnd() % 3 : 0;
+		c->size = (1 + rnd() % 64) * (page << c->sg_order);
+		c->cache = rnd() % 4;
+		arg = c;
+	} else if (cmd == PATDEV_IOC_DESTROY && rnd() % 2) {
+		memset(buf, 0, 3 * sizeof(__u64));
+		((__u64 *)buf)[0] = offsets[rnd() % 8];
+		((__u64 *)buf)[1] = rnd() % 2;
+		arg = buf;
+	}
+	ret = ioctl(fd, cmd, arg);
+	check(ret, "ioctl");
+	if (!ret && cmd == PATDEV_IOC_CREATE && arg == buf)
+		offsets[rnd() % 8] = c->offset;
 	calls[0]++;
 }
 
@@ -123,6 +147,9 @@ static void fuzz_mmap(int fd)
 	int i = rnd() % MAXMAPS, f = flags[rnd() % ARRAY_SIZE(flags)];
 	size_t len = rnd() % 4 ? (1 + rnd() % 24) * page : some_len();
 	off_t off = rnd() % 8 ? (off_t)(rnd() % 4) * page : (off_t)rnd();
+
+	if (rnd() % 2)	/* a created object (or a destroyed one), maybe not from its start */
+		off = offsets[rnd() % 8] + (off_t)(rnd() % 4 ? 0 : rnd() % 80) * page;
 	void *hint = f & MAP_FIXED_NOREPLACE ? (void *)(uintptr_t)(some_addr() & ~(page - 1)) :
 		     NULL;
 	void *p;

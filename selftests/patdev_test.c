@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -79,6 +80,17 @@ static int objinfo(int fd, unsigned long pgoff, struct patdev_objinfo *info)
 	return ioctl(fd, PATDEV_IOC_OBJINFO, info);
 }
 
+/* Pages the object's chunks add up to, as OBJINFO counts them. */
+static unsigned long long chunk_pages(const struct patdev_objinfo *info)
+{
+	unsigned long long n = 0;
+	int i;
+
+	for (i = 0; i < PATDEV_CHUNK_ORDERS; i++)
+		n += info->chunks[i] << i;
+	return n;
+}
+
 /* PFN behind @addr, touching it first so that it is mapped; 0 if none. */
 static unsigned long long pfn_of(int fd, unsigned char *addr)
 {
@@ -112,8 +124,8 @@ struct seg {
 	unsigned long long off, paddr, len;
 };
 
-/* The sg object's segments, as the debugfs view lists them. */
-static int read_sg_segments(struct seg *segs, int max)
+/* The segments of the object at @base, as the debugfs view lists them. */
+static int read_segments(unsigned long long base, struct seg *segs, int max)
 {
 	char line[256];
 	int n = 0, in_sg = 0;
@@ -126,7 +138,7 @@ static int read_sg_segments(struct seg *segs, int max)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "pgoff ", 6)) {
-			in_sg = atoi(line + 6) == PATDEV_PGOFF_SG;
+			in_sg = strtoull(line + 6, NULL, 10) == base;
 			continue;
 		}
 		if (in_sg && n < max &&
@@ -234,7 +246,7 @@ TEST_F(patdev, version_ioctl)
 	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_VERSION, &v));
 	ASSERT_EQ(PATDEV_VERSION_MAJOR, v.major);
 	ASSERT_EQ(PATDEV_VERSION_MINOR, v.minor);
-	ASSERT_EQ(2, v.minor) TH_LOG("the ioctl ABI of minor 2");
+	ASSERT_EQ(3, v.minor) TH_LOG("the ioctl ABI of minor 3");
 	/* A 0.1 program's VERSION call (_IOWR then) is still answered. */
 	memset(&v, 0xff, sizeof(v));
 	ASSERT_EQ(0, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version), &v));
@@ -243,6 +255,7 @@ TEST_F(patdev, version_ioctl)
 	ASSERT_TRUE(v.features & PATDEV_FEAT_OBJINFO);
 	ASSERT_TRUE(v.features & PATDEV_FEAT_RW);
 	ASSERT_TRUE(v.features & PATDEV_FEAT_PREFAULT);
+	ASSERT_TRUE(v.features & PATDEV_FEAT_CREATE);
 }
 
 TEST_F(patdev, version_ioctl_bad_pointer_efault)
@@ -345,7 +358,8 @@ TEST_F(patdev, anon_created_by_first_mmap_sized_and_zeroed)
 	ASSERT_EQ(len, info.size);
 	EXPECT_STREQ(anon_mode(), patdev_cache_name(info.cache));
 	ASSERT_EQ(1, info.nmaps);
-	ASSERT_EQ(0, info.nsegs);
+	ASSERT_GE(info.nsegs, 1);
+	ASSERT_EQ(NPAGES, chunk_pages(&info));
 	for (i = 0; i < len; i++)
 		ASSERT_EQ(0, p[i]) TH_LOG("byte %zu of a new object is not zero", i);
 	ASSERT_EQ(0, munmap(p, len));
@@ -709,7 +723,7 @@ TEST_F(patdev, sg_mapping_starts_at_object_start_and_follows_sglist)
 	int n, s;
 
 	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_SG, &info));
-	n = read_sg_segments(segs, MAXSEGS);
+	n = read_segments(info.base_pgoff, segs, MAXSEGS);
 	ASSERT_EQ(info.nsegs, n) TH_LOG("segments in %s", OBJECTS);
 	npages = info.size / self->page;
 	p = mmap(NULL, info.size, PROT_READ, MAP_SHARED, self->fd, PATDEV_PGOFF_SG * self->page);
@@ -827,6 +841,26 @@ static int range_query(int fd, const void *addr, size_t len, struct patdev_range
 	r->addr = (uintptr_t)addr;
 	r->len = len;
 	return ioctl(fd, PATDEV_IOC_RANGE_QUERY, r);
+}
+
+static int create(int fd, unsigned int kind, size_t size, unsigned int cache,
+		  unsigned int sg_order, unsigned int flags, unsigned long long *offset)
+{
+	struct patdev_create c = {
+		.kind = kind, .size = size, .cache = cache, .sg_order = sg_order, .flags = flags,
+	};
+	int ret = ioctl(fd, PATDEV_IOC_CREATE, &c);
+
+	if (offset)
+		*offset = c.offset;
+	return ret;
+}
+
+static int destroy(int fd, unsigned long long offset, unsigned int flags)
+{
+	struct patdev_destroy d = { .offset = offset, .flags = flags };
+
+	return ioctl(fd, PATDEV_IOC_DESTROY, &d);
 }
 
 TEST_F(patdev, map_populate_does_not_populate_pfnmap)
@@ -1057,6 +1091,9 @@ TEST_F(patdev, ioctl_directions_match_data_flow)
 	ASSERT_EQ(_IOC_READ | _IOC_WRITE, _IOC_DIR(PATDEV_IOC_OBJINFO));
 	ASSERT_EQ(_IOC_READ | _IOC_WRITE, _IOC_DIR(PATDEV_IOC_PREFAULT));
 	ASSERT_EQ(_IOC_READ | _IOC_WRITE, _IOC_DIR(PATDEV_IOC_RANGE_QUERY));
+	/* CREATE answers the offset; DESTROY only takes. */
+	ASSERT_EQ(_IOC_READ | _IOC_WRITE, _IOC_DIR(PATDEV_IOC_CREATE));
+	ASSERT_EQ(_IOC_WRITE, _IOC_DIR(PATDEV_IOC_DESTROY));
 }
 
 TEST_F(patdev, reserved_fields_must_be_zero)
@@ -1235,7 +1272,7 @@ static long resident_after_one_touch(struct __test_metadata *_metadata, int fd,
  * puts them back in its teardown, which runs even when an assertion ends
  * the test early, so a failure never leaks a setting into later tests.
  */
-static const char *const saved_params[] = { "fault_around", "bench_remap", "bench_sg_segs" };
+static const char *const saved_params[] = { "fault_around", "max_objects", "max_mb" };
 
 FIXTURE(params) {
 	int fd;
@@ -1306,26 +1343,27 @@ TEST_F(params, fault_around_window)
 }
 
 /*
- * A mapping of a 1024-page object (64 segments of 16 pages, small chunks the
- * allocator always has) placed 16 pages before a 2 MiB boundary: however
- * large the window, one fault enters entries up to the end of the faulting
- * page table only.
+ * A mapping of a created 1024-page object placed 16 pages before a 2 MiB
+ * boundary: however large the window, one fault enters entries up to the
+ * end of the faulting page table only.
  */
 TEST_F(params, fault_around_bounded_by_page_table)
 {
 	const size_t pmd = 2UL << 20, npages = 1024;
 	struct patdev_range_query r;
+	unsigned long long off;
 	unsigned char *area, *p;
 	uintptr_t boundary;
 
-	ASSERT_EQ(0, write_param("bench_sg_segs", 64));
+	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, npages * self->page, PATDEV_CACHE_WB, 0,
+			    0, &off));
 	ASSERT_EQ(0, write_param("fault_around", 4294967295U));
 	area = mmap(NULL, npages * self->page + 2 * pmd, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	ASSERT_NE(MAP_FAILED, area);
 	boundary = ((uintptr_t)area + 2 * pmd - 1) & ~(pmd - 1);
 	p = mmap((void *)(boundary - 16 * self->page), npages * self->page, PROT_READ,
-		 MAP_SHARED | MAP_FIXED, self->fd, PATDEV_PGOFF_BENCH_SG * self->page);
+		 MAP_SHARED | MAP_FIXED, self->fd, off);
 	ASSERT_NE(MAP_FAILED, p);
 	(void)__atomic_load_n(p, __ATOMIC_RELAXED);
 	ASSERT_EQ(0, range_query(self->fd, p, npages * self->page, &r));
@@ -1337,55 +1375,414 @@ TEST_F(params, fault_around_bounded_by_page_table)
 	munmap(area, npages * self->page + 2 * pmd);
 }
 
-TEST_F(params, bench_remap_mode_populates_at_mmap)
+/* Live objects, from the debugfs stats: freed objects are gone from it. */
+static long live_objects(void)
 {
-	size_t len = NPAGES * self->page;
-	struct patdev_range_query r;
-	unsigned char *p, *ref;
-	size_t i;
+	long objs = -1;
+	FILE *f;
 
-	ref = map_anon(_metadata, self->fd, len);
-	ASSERT_EQ(0, write_param("bench_remap", 1));
-	p = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, 0);
-	ASSERT_EQ(0, write_param("bench_remap", 0));
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, range_query(self->fd, p, len, &r));
-	ASSERT_EQ(NPAGES, r.resident);
-	for (i = 0; i < NPAGES; i++) {
-		struct patdev_query q;
-
-		ASSERT_EQ(0, query(self->fd, p + i * self->page, &q));
-		ASSERT_EQ(pfn_of(self->fd, ref + i * self->page), q.pfn);
-		EXPECT_STREQ(anon_mode(), patdev_cache_name(q.cache));
-	}
-	munmap(p, len);
-	munmap(ref, len);
+	if (access(OBJECTS, R_OK))
+		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+	f = fopen(DEBUGFS "/patdev/stats", "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "objects %ld", &objs) != 1)
+		objs = -1;
+	fclose(f);
+	return objs;
 }
 
-TEST_F(params, bench_sg_object_has_the_asked_segments)
+static const char *effective_mode(unsigned int cache)
 {
-	size_t len = 64 * self->page;
-	unsigned long long first, second;
-	unsigned char *p;
-	size_t i;
+	return cache == PATDEV_CACHE_WC ? anon_mode() : patdev_cache_name(cache);
+}
 
-	/* Off by default: the offset names nothing. */
-	ASSERT_EQ(MAP_FAILED, mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd,
-				   PATDEV_PGOFF_BENCH_SG * self->page));
-	ASSERT_EQ(ENXIO, errno);
-	ASSERT_EQ(0, write_param("bench_sg_segs", 4096));
-	p = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, PATDEV_PGOFF_BENCH_SG * self->page);
-	ASSERT_EQ(0, write_param("bench_sg_segs", 0));
+TEST_F(patdev, create_anon_in_each_mode_maps_zeroed_with_that_mode)
+{
+	static const unsigned int modes[] = {
+		PATDEV_CACHE_WB, PATDEV_CACHE_WC, PATDEV_CACHE_UC_MINUS,
+	};
+	size_t len = 4 * self->page, i, m;
+	struct patdev_objinfo info;
+	unsigned long long off;
+	struct patdev_query q;
+	unsigned char *p;
+
+	for (m = 0; m < ARRAY_SIZE(modes); m++) {
+		ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, len, modes[m], 0, 0, &off));
+		ASSERT_EQ(0, off % (2UL << 20)) TH_LOG("ranges are 2 MiB aligned");
+		ASSERT_GE(off / self->page, PATDEV_PGOFF_FIRST_RANGE);
+		ASSERT_EQ(0, objinfo(self->fd, off / self->page, &info));
+		ASSERT_EQ(PATDEV_OBJ_ANON, info.kind);
+		ASSERT_EQ(len, info.size);
+		ASSERT_EQ(off / self->page, info.base_pgoff);
+		ASSERT_EQ(PATDEV_OBJ_CREATED, info.flags);
+		ASSERT_EQ(4, chunk_pages(&info));
+		EXPECT_STREQ(effective_mode(modes[m]), patdev_cache_name(info.cache));
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
+		ASSERT_NE(MAP_FAILED, p);
+		for (i = 0; i < len; i++)
+			ASSERT_EQ(0, p[i]) TH_LOG("byte %zu of a created object", i);
+		p[len - 1] = 0x5a;
+		ASSERT_EQ(0x5a, p[len - 1]);
+		ASSERT_EQ(0, query(self->fd, p + len - 1, &q));
+		EXPECT_STREQ(effective_mode(modes[m]), patdev_cache_name(q.cache));
+		ASSERT_EQ(0, munmap(p, len));
+		ASSERT_EQ(0, destroy(self->fd, off, 0));
+	}
+}
+
+TEST_F(patdev, create_sg_takes_chunks_of_the_asked_order)
+{
+	size_t len = 64 * self->page, i;
+	struct patdev_objinfo info;
+	struct seg segs[MAXSEGS];
+	unsigned long long off, pfn;
+	unsigned char *p;
+	int n, s;
+
+	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_UC_MINUS, 2, 0, &off));
+	ASSERT_EQ(0, objinfo(self->fd, off / self->page, &info));
+	ASSERT_EQ(PATDEV_OBJ_SG, info.kind);
+	for (i = 0; i < PATDEV_CHUNK_ORDERS; i++)
+		ASSERT_EQ(i == 2 ? 16 : 0, info.chunks[i]) TH_LOG("chunks of order %zu", i);
+	/* Physically adjacent chunks merge, as in sglist(9). */
+	ASSERT_GE(info.nsegs, 1);
+	ASSERT_LE(info.nsegs, 16);
+	n = read_segments(info.base_pgoff, segs, MAXSEGS);
+	ASSERT_EQ(info.nsegs, n);
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, off);
 	ASSERT_NE(MAP_FAILED, p);
-	/* One-page segments alternating between two places. */
-	first = pfn_of(self->fd, p);
-	second = pfn_of(self->fd, p + self->page);
-	ASSERT_NE(0, first);
-	ASSERT_NE(0, second);
-	ASSERT_NE(first + 1, second);
-	for (i = 2; i < 64; i++)
-		ASSERT_EQ(i & 1 ? second : first, pfn_of(self->fd, p + i * self->page));
+	for (i = 0, s = 0; i < 64; i++) {
+		unsigned long long o = i * self->page;
+		struct patdev_query q;
+
+		while (s < n && o >= segs[s].off + segs[s].len)
+			s++;
+		ASSERT_LT(s, n);
+		pfn = (segs[s].paddr + o - segs[s].off) / self->page;
+		ASSERT_EQ(pfn, pfn_of(self->fd, p + o)) TH_LOG("page %zu", i);
+		ASSERT_EQ(0, query(self->fd, p + o, &q));
+		EXPECT_STREQ("UC_MINUS", patdev_cache_name(q.cache));
+	}
 	munmap(p, len);
+	ASSERT_EQ(0, destroy(self->fd, off, 0));
+}
+
+TEST_F(patdev, create_offset_inside_object_maps_from_that_page)
+{
+	size_t len = 8 * self->page, i;
+	unsigned long long off;
+	unsigned char *p, *q;
+
+	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WB, 0, 0, &off));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < 8; i++)
+		p[i * self->page] = 0x40 + i;
+	q = mmap(NULL, 2 * self->page, PROT_READ, MAP_SHARED, self->fd, off + 3 * self->page);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ(0x43, q[0]);
+	ASSERT_EQ(0x44, q[self->page]);
+	ASSERT_EQ(pfn_of(self->fd, p + 3 * self->page), pfn_of(self->fd, q));
+	/* Past the end of the object, inside its range: names nothing. */
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->page, PROT_READ, MAP_SHARED, self->fd,
+				   off + len));
+	ASSERT_EQ(ENXIO, errno);
+	/* Mapping the tail longer than the object: SIGBUS past its end. */
+	munmap(q, 2 * self->page);
+	q = mmap(NULL, 2 * self->page, PROT_READ, MAP_SHARED, self->fd, off + 7 * self->page);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ(0x47, q[0]);
+	ASSERT_EQ(SIGBUS, touch_in_child(q + self->page, 0));
+	munmap(q, 2 * self->page);
+	munmap(p, len);
+	ASSERT_EQ(0, destroy(self->fd, off, 0));
+}
+
+TEST_F(patdev, destroy_keeps_mappings_then_frees_with_the_last)
+{
+	size_t len = 4 * self->page;
+	struct patdev_objinfo info;
+	unsigned long long off;
+	unsigned char *p;
+	long before = live_objects();
+
+	ASSERT_GE(before, 0);
+	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &off));
+	ASSERT_EQ(before + 1, live_objects());
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 0x77;
+	ASSERT_EQ(0, destroy(self->fd, off, 0));
+	/* The name is gone... */
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, off));
+	ASSERT_EQ(ENXIO, errno);
+	ASSERT_EQ(-1, objinfo(self->fd, off / self->page, &info));
+	ASSERT_EQ(ENXIO, errno);
+	ASSERT_EQ(-1, destroy(self->fd, off, 0));
+	ASSERT_EQ(ENXIO, errno);
+	/* ...the mapping is not: old entries and new faults both work. */
+	ASSERT_EQ(0x77, p[0]);
+	p[len - 1] = 0x78;
+	ASSERT_EQ(0x78, p[len - 1]);
+	ASSERT_EQ(before + 1, live_objects());
+	ASSERT_EQ(0, munmap(p, len));
+	ASSERT_EQ(before, live_objects()) TH_LOG("the last mapping frees the object");
+}
+
+TEST_F(patdev, release_of_creating_file_removes_the_name)
+{
+	size_t len = 4 * self->page;
+	long before = live_objects();
+	unsigned long long off, gone;
+	int creator = open(DEV, O_RDWR);
+	unsigned char *p;
+
+	ASSERT_GE(creator, 0);
+	ASSERT_EQ(0, create(creator, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WB, 0, 0, &off));
+	ASSERT_EQ(0, create(creator, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WB, 0, 0, &gone));
+	/* Another open file maps it: one offset space for every open. */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
+	ASSERT_NE(MAP_FAILED, p);
+	p[1] = 0x31;
+	/* Only the creator may destroy it. */
+	ASSERT_EQ(-1, destroy(self->fd, off, 0));
+	ASSERT_EQ(EPERM, errno);
+	ASSERT_EQ(before + 2, live_objects());
+	ASSERT_EQ(0, close(creator));
+	/* The unmapped one is freed; the mapped one lives on, unnamed. */
+	ASSERT_EQ(before + 1, live_objects());
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, off));
+	ASSERT_EQ(ENXIO, errno);
+	ASSERT_EQ(0x31, p[1]);
+	ASSERT_EQ(0, munmap(p, len));
+	ASSERT_EQ(before, live_objects());
+}
+
+/*
+ * DESTROY with REVOKE in one process removes the object's entries in
+ * another, which mapped it through another device node (same device, own
+ * inode): the offset space is one address_space for every open. A second
+ * created object and the shared anonymous object stay mapped.
+ */
+TEST_F(patdev, revoke_removes_one_object_everywhere_and_nothing_else)
+{
+	const char *alias = "/tmp/patdev-alias";
+	size_t len = 4 * self->page;
+	unsigned long long a, b;
+	unsigned char *pa, *pb, *pn;
+	int to_child[2], from_child[2], status;
+	struct patdev_range_query r;
+	struct stat st;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, stat(DEV, &st));
+	unlink(alias);
+	ASSERT_EQ(0, mknod(alias, S_IFCHR | 0600, st.st_rdev));
+	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &a));
+	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_UC_MINUS, 0, 0, &b));
+	pa = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, a);
+	pb = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, b);
+	pn = map_anon(_metadata, self->fd, len);
+	ASSERT_NE(MAP_FAILED, pa);
+	ASSERT_NE(MAP_FAILED, pb);
+	memset(pa, 0xaa, len);
+	memset(pb, 0xbb, len);
+	memset(pn, 0xcc, len);
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(from_child));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		int fd = open(alias, O_RDWR);
+		unsigned char *q = fd < 0 ? MAP_FAILED :
+				   mmap(NULL, len, PROT_READ, MAP_SHARED, fd, a);
+		size_t i;
+
+		if (q == MAP_FAILED)
+			_exit(10);
+		for (i = 0; i < len; i += self->page)
+			if (q[i] != 0xaa)
+				_exit(11);
+		if (write(from_child[1], "r", 1) != 1 || read(to_child[0], &c, 1) != 1)
+			_exit(12);
+		/* Revoked: no entry is left, in this process either. */
+		if (range_query(fd, q, len, &r) || r.resident)
+			_exit(13);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(from_child[0], &c, 1));
+	ASSERT_EQ(0, destroy(self->fd, a, PATDEV_DESTROY_REVOKE));
+	ASSERT_EQ(1, write(to_child[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("child step %d failed", WEXITSTATUS(status));
+	ASSERT_EQ(0, range_query(self->fd, pa, len, &r));
+	ASSERT_EQ(0, r.resident);
+	ASSERT_EQ(SIGBUS, touch_in_child(pa, 0));
+	ASSERT_EQ(-1, prefault(self->fd, pa, len, PATDEV_PREFAULT_READ, NULL));
+	ASSERT_EQ(ENXIO, errno);
+	/* The others keep every entry and every byte. */
+	ASSERT_EQ(0, range_query(self->fd, pb, len, &r));
+	ASSERT_EQ(4, r.resident);
+	ASSERT_EQ(0, range_query(self->fd, pn, len, &r));
+	ASSERT_EQ(4, r.resident);
+	ASSERT_EQ(0xbb, pb[len - 1]);
+	ASSERT_EQ(0xcc, pn[len - 1]);
+	munmap(pa, len);
+	munmap(pb, len);
+	munmap(pn, len);
+	ASSERT_EQ(0, destroy(self->fd, b, 0));
+	unlink(alias);
+}
+
+TEST_F(patdev, create_bad_input)
+{
+	struct patdev_create c = { .kind = PATDEV_OBJ_ANON, .size = 4096 };
+	struct patdev_destroy d = { .reserved = 1 };
+	unsigned long long off;
+	size_t pg = self->page;
+
+	/* Unknown kinds, modes, flags; reserved fields. */
+	ASSERT_EQ(-1, create(self->fd, 0, pg, PATDEV_CACHE_WB, 0, 0, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, create(self->fd, 3, pg, PATDEV_CACHE_WB, 0, 0, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_UC, 0, 0, NULL));
+	ASSERT_EQ(EINVAL, errno) TH_LOG("RAM cannot be strong UC");
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WT, 0, 0, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WP, 0, 0, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg, 99, 0, 0, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 2, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	c.reserved = 1;
+	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_CREATE, &c));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_CREATE, bad_ptr()));
+	ASSERT_EQ(EFAULT, errno);
+	/* Sizes: 0, unaligned, huge, not whole chunks. */
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, 0, PATDEV_CACHE_WB, 0, 0, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg + 1, PATDEV_CACHE_WB, 0, 0, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, 1ULL << 62, PATDEV_CACHE_WB, 0, 0, NULL));
+	ASSERT_EQ(ENOMEM, errno);
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, ~0ULL << 12, PATDEV_CACHE_WB, 0, 0, NULL));
+	ASSERT_EQ(ENOMEM, errno);
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_SG, 3 * pg, PATDEV_CACHE_WB, 1, 0, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_SG, 1024 * pg, PATDEV_CACHE_WB, 10, 0, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, 2 * pg, PATDEV_CACHE_WB, 1, 0, NULL));
+	ASSERT_EQ(EINVAL, errno) TH_LOG("sg_order is for sg objects");
+	/* DESTROY: reserved, flags, alignment, the module's objects, nothing. */
+	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, 2 * pg, PATDEV_CACHE_WB, 0, 0, &off));
+	d.offset = off;
+	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_DESTROY, &d));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_DESTROY, bad_ptr()));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, destroy(self->fd, off, 2));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, destroy(self->fd, off + 1, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, destroy(self->fd, off + pg, 0));
+	ASSERT_EQ(ENXIO, errno) TH_LOG("only the offset CREATE answered names it");
+	ASSERT_EQ(-1, destroy(self->fd, PATDEV_PGOFF_ANON * pg, 0));
+	ASSERT_EQ(EPERM, errno);
+	ASSERT_EQ(-1, destroy(self->fd, PATDEV_PGOFF_SG * pg, 0));
+	ASSERT_EQ(EPERM, errno);
+	ASSERT_EQ(-1, destroy(self->fd, 1ULL << 50, 0));
+	ASSERT_EQ(ENXIO, errno);
+	ASSERT_EQ(0, destroy(self->fd, off, 0));
+}
+
+static long vmstat(const char *name)
+{
+	char key[64];
+	long val;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &val) == 2)
+		if (!strcmp(key, name)) {
+			fclose(f);
+			return val;
+		}
+	fclose(f);
+	return -1;
+}
+
+TEST_F(params, create_caps_objects_and_memory)
+{
+	size_t pg = self->page;
+	unsigned long long a, b, c;
+	unsigned char *p;
+
+	ASSERT_EQ(0, write_param("max_objects", 2));
+	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &a));
+	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &b));
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &c));
+	ASSERT_EQ(ENOSPC, errno);
+	/* A destroyed object still counts while a mapping holds its memory. */
+	p = mmap(NULL, pg, PROT_READ, MAP_SHARED, self->fd, a);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, destroy(self->fd, a, 0));
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &c));
+	ASSERT_EQ(ENOSPC, errno);
+	ASSERT_EQ(0, munmap(p, pg));
+	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &c));
+	ASSERT_EQ(0, destroy(self->fd, b, 0));
+	ASSERT_EQ(0, destroy(self->fd, c, 0));
+
+	ASSERT_EQ(0, write_param("max_objects", 64));
+	ASSERT_EQ(0, write_param("max_mb", 1));
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, 2UL << 20, PATDEV_CACHE_WB, 0, 0, &a));
+	ASSERT_EQ(ENOMEM, errno);
+	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, 1UL << 20, PATDEV_CACHE_WC, 0, 0, &a));
+	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_SG, pg, PATDEV_CACHE_WB, 0, 0, &b));
+	ASSERT_EQ(ENOMEM, errno);
+	ASSERT_EQ(0, destroy(self->fd, a, 0));
+	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_SG, pg, PATDEV_CACHE_WB, 0, 0, &b));
+	ASSERT_EQ(0, destroy(self->fd, b, 0));
+}
+
+/*
+ * Creating a 64 MiB WC object sets the memtype chunk by chunk through the
+ * direct map: every 2 MiB chunk keeps its 2 MiB direct-map page. Only the
+ * smaller chunks (if the allocator handed out any) may split one each.
+ */
+TEST_F(params, create_64mib_keeps_the_direct_map_large_pages)
+{
+	size_t len = 64UL << 20;
+	struct patdev_objinfo info;
+	long before, after, small = 0;
+	unsigned long long off;
+	int i;
+
+	before = vmstat("direct_map_level2_splits");
+	if (before < 0)
+		SKIP(return, "no direct_map_level2_splits in /proc/vmstat");
+	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &off));
+	after = vmstat("direct_map_level2_splits");
+	ASSERT_EQ(0, objinfo(self->fd, off / self->page, &info));
+	ASSERT_EQ(len / self->page, chunk_pages(&info));
+	for (i = 0; i < 9; i++)
+		small += info.chunks[i];
+	TH_LOG("2 MiB chunks %llu, smaller chunks %ld, splits %ld -> %ld",
+	       info.chunks[9], small, before, after);
+	ASSERT_EQ(0, destroy(self->fd, off, 0));
+	if (!info.chunks[9])
+		SKIP(return, "the allocator gave no 2 MiB chunk");
+	EXPECT_LE(after - before, small);
+	/* Restoring WB before freeing does not split anything either. */
+	EXPECT_EQ(after, vmstat("direct_map_level2_splits"));
 }
 
 /* Last: it closes the fixture's file and leaves the module loaded. */

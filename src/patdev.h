@@ -7,13 +7,22 @@
 #define _PATDEV_H
 
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/mm_types.h>
+#include <linux/rwsem.h>
 #include <linux/seq_file.h>
 #include <linux/types.h>
 #include <uapi/linux/patdev.h>
 
 struct dentry;
+struct patdev_file;
 struct patdev_obj;
+
+/*
+ * Objects' ranges in the offset space are made of 2 MiB slots, so that an
+ * object's pages and a 2 MiB entry of a mapping line up.
+ */
+#define PATDEV_SLOT_SHIFT	(PMD_SHIFT - PAGE_SHIFT)
 
 /**
  * struct patdev_obj_ops - what a kind of object provides
@@ -32,12 +41,22 @@ struct patdev_obj_ops {
 
 /**
  * struct patdev_obj - a mappable object (FreeBSD vm_object analogue)
- * @ref: references: the module's slot for it plus one per vma mapping it
+ * @ref: references: one for its name while it has one, one per vma
+ *	mapping it, and short-lived ones of ioctls
  * @kind: anonymous or scatter/gather
  * @cache: memory type every mapping of the object gets
  * @npages: size in pages; faults at or past it raise SIGBUS
+ * @base: first page offset of the object's range in the offset space
  * @nmaps: number of vmas currently mapping the object
  * @readonly: no writable mapping may be made
+ * @created: made by PATDEV_IOC_CREATE (counted against the caps)
+ * @named: mmap and OBJINFO may still find it (patdev_space_lock)
+ * @revoked: its entries were removed everywhere; faults SIGBUS
+ * @revoke_lock: held for read while entries are entered, for write while
+ *	@revoked is set, so that no entry is entered after the revocation
+ * @owner: the open file that created it, while it is named
+ * @owner_link: in the owner's list of objects (patdev_space_lock)
+ * @chunks: chunks[i]: physically contiguous chunks of 1 << i pages
  * @ops: kind-specific operations
  */
 struct patdev_obj {
@@ -45,8 +64,16 @@ struct patdev_obj {
 	enum patdev_obj_kind kind;
 	enum patdev_cache cache;
 	pgoff_t npages;
+	pgoff_t base;
 	atomic_t nmaps;
 	bool readonly;
+	bool created;
+	bool named;
+	bool revoked;
+	struct rw_semaphore revoke_lock;
+	struct patdev_file *owner;
+	struct list_head owner_link;
+	unsigned int chunks[PATDEV_CHUNK_ORDERS];
 	const struct patdev_obj_ops *ops;
 };
 
@@ -54,11 +81,25 @@ void patdev_obj_init(struct patdev_obj *obj, enum patdev_obj_kind kind,
 		     enum patdev_cache cache, pgoff_t npages,
 		     const struct patdev_obj_ops *ops);
 struct patdev_obj *patdev_obj_get(struct patdev_obj *obj);
+struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff, pgoff_t create_npages);
+pgoff_t patdev_obj_index(struct vm_area_struct *vma, unsigned long addr);
 void patdev_obj_put(struct patdev_obj *obj);
 pgprot_t patdev_obj_pgprot(const struct patdev_obj *obj, pgprot_t prot);
-struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff);
 int patdev_obj_pfn(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn);
 long patdev_ioctl_objinfo(void __user *arg);
+
+/* patdev_space.c: the offset space, one address_space for every open */
+int patdev_space_init(void);
+void patdev_space_exit(void);
+void patdev_space_open(struct file *file);
+int patdev_space_add(struct patdev_obj *obj);
+void patdev_space_remove(struct patdev_obj *obj);
+struct patdev_obj *patdev_space_lookup(pgoff_t pgoff);
+void patdev_space_name(struct patdev_obj *obj, struct patdev_file *owner);
+int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke);
+void patdev_space_release_file(struct patdev_file *owner);
+void patdev_space_show(struct seq_file *m);
+void patdev_obj_revoke(struct patdev_obj *obj);
 
 /* The modes an object may have: what x86 PAT can give RAM. */
 static inline bool patdev_cache_supported(enum patdev_cache cache)
@@ -73,13 +114,18 @@ void patdev_free_pages(struct page *page, unsigned int order);
 void patdev_obj_stats(long *objs, long *pages);
 void patdev_obj_count(long delta);
 void patdev_obj_check_leaks(void);
-int patdev_pages_set_memtype(struct page **pages, unsigned long n, enum patdev_cache cache);
-void patdev_pages_free(struct page **pages, unsigned long n, enum patdev_cache cache);
+int patdev_chunk_set_memtype(struct page *page, unsigned int order, enum patdev_cache cache);
+void patdev_chunk_free(struct page *page, unsigned int order, enum patdev_cache cache);
 
 /* patdev_pat.c: what the CPU's PAT makes of an entry's cache bits */
 void patdev_pat_init(void);
 enum patdev_cache patdev_pat_decode(pgprot_t prot);
 enum patdev_cache patdev_pat_effective(enum patdev_cache want);
+
+/* patdev_ram.c: RAM objects, made of physically contiguous chunks */
+struct patdev_obj *patdev_ram_obj_create(enum patdev_obj_kind kind, pgoff_t npages,
+					 enum patdev_cache cache, const u8 *orders,
+					 unsigned int norders);
 
 /* patdev_anon.c: the shared anonymous object at offset 0 */
 extern unsigned int patdev_anon_max_mb;
@@ -97,13 +143,14 @@ struct patdev_obj *patdev_sg_get(void);
  * freed, for the owner of the memory the list describes.
  */
 struct patdev_sglist;
-struct patdev_obj *patdev_sg_obj_create(struct patdev_sglist *sg, enum patdev_cache cache,
+struct patdev_obj *patdev_sg_obj_create(enum patdev_obj_kind kind, struct patdev_sglist *sg,
+					enum patdev_cache cache,
 					void (*release)(void *data), void *data);
 
-/* patdev_bench.c: bench-only modes, off unless their parameters are set */
-struct patdev_obj *patdev_bench_sg_create(void);
-bool patdev_bench_remap(void);
-long patdev_bench_remap_vma(struct vm_area_struct *vma);
+/* patdev_create.c: objects made on request */
+long patdev_ioctl_create(struct patdev_file *pfile, void __user *arg);
+long patdev_ioctl_destroy(struct patdev_file *pfile, void __user *arg);
+void patdev_create_uncharge(struct patdev_obj *obj);
 
 /* patdev_rw.c: read()/write() of the anonymous object's bytes */
 ssize_t patdev_read(struct file *file, char __user *buf, size_t count, loff_t *ppos);
@@ -118,10 +165,12 @@ void patdev_sglist_test_init(struct dentry *dir);
  * struct patdev_file - state of one open file
  * @mmap_prefault: PATDEV_PREFAULT_* applied to every later mmap, or 0
  * @show_pfn: the opener had CAP_SYS_ADMIN, so PATDEV_IOC_QUERY tells PFNs
+ * @objects: the named objects this file created (patdev_space_lock)
  */
 struct patdev_file {
 	u32 mmap_prefault;
 	bool show_pfn;
+	struct list_head objects;
 };
 
 /* patdev_mmap.c */

@@ -23,7 +23,7 @@ static long patdev_ioctl_version(void __user *arg)
 		.major = PATDEV_VERSION_MAJOR,
 		.minor = PATDEV_VERSION_MINOR,
 		.features = PATDEV_FEAT_QUERY | PATDEV_FEAT_OBJINFO | PATDEV_FEAT_RW |
-			    PATDEV_FEAT_PREFAULT,
+			    PATDEV_FEAT_PREFAULT | PATDEV_FEAT_CREATE,
 	};
 
 	return copy_to_user(arg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -37,14 +37,19 @@ static int patdev_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	/* Decided at open, as /proc/pid/pagemap does: the file may be passed on. */
 	pfile->show_pfn = capable(CAP_SYS_ADMIN);
+	INIT_LIST_HEAD(&pfile->objects);
 	/* Replaces the miscdevice pointer misc_open() left here. */
 	file->private_data = pfile;
+	patdev_space_open(file);
 	return 0;
 }
 
 static int patdev_release(struct inode *inode, struct file *file)
 {
-	kfree(file->private_data);
+	struct patdev_file *pfile = file->private_data;
+
+	patdev_space_release_file(pfile);
+	kfree(pfile);
 	return 0;
 }
 
@@ -73,6 +78,10 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return patdev_ioctl_range_query(uarg);
 	case PATDEV_IOC_SET_MMAP_FLAGS:
 		return patdev_ioctl_set_mmap_flags(file->private_data, uarg);
+	case PATDEV_IOC_CREATE:
+		return patdev_ioctl_create(file->private_data, uarg);
+	case PATDEV_IOC_DESTROY:
+		return patdev_ioctl_destroy(file->private_data, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -101,17 +110,23 @@ static int __init patdev_init(void)
 	int ret;
 
 	patdev_pat_init();
-	ret = patdev_sg_init();
+	ret = patdev_space_init();
 	if (ret)
 		return ret;
+	ret = patdev_sg_init();
+	if (ret)
+		goto err_space;
 	patdev_misc.mode = patdev_mode & 0777;
 	ret = misc_register(&patdev_misc);
-	if (ret) {
-		patdev_sg_exit();
-		return ret;
-	}
+	if (ret)
+		goto err_sg;
 	patdev_debugfs_init();
 	return 0;
+err_sg:
+	patdev_sg_exit();
+err_space:
+	patdev_space_exit();
+	return ret;
 }
 
 static void __exit patdev_exit(void)
@@ -120,6 +135,7 @@ static void __exit patdev_exit(void)
 	misc_deregister(&patdev_misc);
 	patdev_anon_exit();
 	patdev_sg_exit();
+	patdev_space_exit();
 	patdev_obj_check_leaks();
 }
 

@@ -96,63 +96,63 @@ void patdev_obj_check_leaks(void)
 }
 
 /**
- * patdev_pages_set_memtype() - give RAM pages the kernel memtype @cache
- * @pages: the pages, fresh from patdev_alloc_pages(), still WB
- * @n: how many
+ * patdev_chunk_set_memtype() - give a chunk of RAM the kernel memtype @cache
+ * @page: the chunk's first page, fresh from patdev_alloc_pages(), still WB
+ * @order: the chunk's order
  * @cache: WB, WC or UC- (RAM cannot be strong UC)
  *
- * set_pages_array_*() can fail half-way, after changing the direct map of
- * part of the array (a split that cannot allocate a page table); its own
- * error path only drops the memtype reservations. WB is then restored on
- * the whole array, so that the caller may free the pages as WB ones; if
- * even that fails, patdev_free_pages() leaks what is still not WB.
+ * The change goes through the chunk's direct-map range: a 2 MiB-aligned
+ * 2 MiB chunk keeps its 2 MiB direct-map page, changed in place, where
+ * set_pages_array_*() would split it page by page, for good.
+ *
+ * set_memory_*() can fail half-way, after changing part of the direct map
+ * (a split that cannot allocate a page table); its own error path only
+ * drops the memtype reservation. WB is then restored on the whole chunk,
+ * so that the caller may free it as WB; if even that fails,
+ * patdev_free_pages() leaks what is still not WB.
  *
  * Return: 0, -EINVAL for a mode no object may have, or -ENOMEM.
  */
-int patdev_pages_set_memtype(struct page **pages, unsigned long n, enum patdev_cache cache)
+int patdev_chunk_set_memtype(struct page *page, unsigned int order, enum patdev_cache cache)
 {
+	unsigned long addr = (unsigned long)page_address(page);
 	int ret;
 
 	switch (cache) {
 	case PATDEV_CACHE_WB:
 		return 0;
 	case PATDEV_CACHE_WC:
-		ret = set_pages_array_wc(pages, n);
+		ret = set_memory_wc(addr, 1 << order);
 		break;
 	case PATDEV_CACHE_UC_MINUS:
-		ret = set_pages_array_uc(pages, n);
+		ret = set_memory_uc(addr, 1 << order);
 		break;
 	default:
 		return -EINVAL;
 	}
 	if (!ret)
 		return 0;
-	if (set_pages_array_wb(pages, n))
+	if (set_memory_wb(addr, 1 << order))
 		pr_warn("patdev: restoring WB after a failed memtype change failed\n");
 	/*
-	 * set_pages_array_*() answer EINVAL whatever failed, out of memory for
-	 * page-table splits included; pages the module just allocated cannot
-	 * have a conflicting memtype, so a failure here is a lack of memory.
+	 * RAM the module just allocated cannot have a conflicting memtype:
+	 * what failed is a page-table allocation, a lack of memory.
 	 */
 	return -ENOMEM;
 }
 
 /**
- * patdev_pages_free() - restore WB on pages patdev_pages_set_memtype() set
- * to @cache, then free them
- * @pages: the pages, each an order-0 allocation
- * @n: how many
- * @cache: the mode they were set to (WB: they were never changed)
+ * patdev_chunk_free() - restore WB on a chunk patdev_chunk_set_memtype()
+ * set to @cache, then free it
+ * @page: the chunk's first page
+ * @order: its order
+ * @cache: the mode it was set to (WB: it was never changed)
  */
-void patdev_pages_free(struct page **pages, unsigned long n, enum patdev_cache cache)
+void patdev_chunk_free(struct page *page, unsigned int order, enum patdev_cache cache)
 {
-	unsigned long i;
-
-	if (!n)
-		return;
-	if (cache != PATDEV_CACHE_WB && set_pages_array_wb(pages, n))
-		pr_warn("patdev: restoring WB on %lu pages failed\n", n);
-	/* Whatever is still not WB is leaked there, page by page. */
-	for (i = 0; i < n; i++)
-		patdev_free_pages(pages[i], 0);
+	if (cache != PATDEV_CACHE_WB &&
+	    set_memory_wb((unsigned long)page_address(page), 1 << order))
+		pr_warn("patdev: restoring WB on %u pages failed\n", 1U << order);
+	/* Whatever is still not WB is leaked there. */
+	patdev_free_pages(page, order);
 }

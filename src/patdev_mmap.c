@@ -39,15 +39,19 @@ static vm_fault_t patdev_vm_fault(struct vm_fault *vmf)
 	struct patdev_obj *obj = vma->vm_private_data;
 	pgprot_t prot = patdev_obj_pgprot(obj, vma->vm_page_prot);
 	unsigned long window = READ_ONCE(patdev_fault_around);
+	pgoff_t idx = vmf->pgoff - obj->base;
 	unsigned long i, n, pfn;
 	vm_fault_t ret;
 
+	down_read(&obj->revoke_lock);
 	/* A mapping may be longer than its object: FreeBSD gives SIGBUS too. */
-	if (patdev_obj_pfn(obj, vmf->pgoff, &pfn))
-		return VM_FAULT_SIGBUS;
+	if (obj->revoked || patdev_obj_pfn(obj, idx, &pfn)) {
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	}
 	ret = vmf_insert_pfn_prot(vma, vmf->address, pfn, prot);
 	if ((ret & VM_FAULT_ERROR) || window <= 1)
-		return ret;
+		goto out;
 
 	/*
 	 * Fault-around: a sequential pass then takes one fault per window.
@@ -56,14 +60,16 @@ static vm_fault_t patdev_vm_fault(struct vm_fault *vmf)
 	 * whatever the parameter says.
 	 */
 	n = min3(window, (pmd_addr_end(vmf->address, vma->vm_end) - vmf->address) >> PAGE_SHIFT,
-		 obj->npages - vmf->pgoff);
+		 obj->npages - idx);
 	for (i = 1; i < n; i++) {
-		if (patdev_obj_pfn(obj, vmf->pgoff + i, &pfn))
+		if (patdev_obj_pfn(obj, idx + i, &pfn))
 			break;
 		if (vmf_insert_pfn_prot(vma, vmf->address + (i << PAGE_SHIFT), pfn, prot) &
 		    VM_FAULT_ERROR)
 			break;
 	}
+out:
+	up_read(&obj->revoke_lock);
 	return ret;
 }
 
@@ -92,12 +98,7 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	if (prefault == PATDEV_PREFAULT_WRITE && !(vma->vm_flags & VM_WRITE))
 		return -EACCES;
 
-	if (vma->vm_pgoff == PATDEV_PGOFF_ANON)
-		obj = patdev_anon_get_shared(vma_pages(vma));
-	else if (vma->vm_pgoff == PATDEV_PGOFF_BENCH_SG)
-		obj = patdev_bench_sg_create();
-	else
-		obj = patdev_obj_lookup(vma->vm_pgoff);
+	obj = patdev_obj_lookup(vma->vm_pgoff, vma_pages(vma));
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 
@@ -110,20 +111,22 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 		vm_flags_clear(vma, VM_MAYWRITE);
 	}
 
-	/* Redirected: the mapping starts at the object's first page. */
-	vma->vm_pgoff = 0;
+	/*
+	 * FreeBSD's *foff rewrite: the two names map their objects from the
+	 * first page of the objects' own ranges; an offset inside a range
+	 * stays as it is.
+	 */
+	if (vma->vm_pgoff < PATDEV_PGOFF_FIRST_RANGE)
+		vma->vm_pgoff = obj->base;
 	vma->vm_private_data = obj;
 	vma->vm_ops = &patdev_vm_ops;
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = patdev_obj_pgprot(obj, vma->vm_page_prot);
 	atomic_inc(&obj->nmaps);
-	if (patdev_bench_remap())
-		n = patdev_bench_remap_vma(vma);
-	else if (prefault)
-		n = patdev_prefault_vma(vma, vma->vm_start, vma->vm_end,
-					prefault == PATDEV_PREFAULT_WRITE);
-	else
+	if (!prefault)
 		return 0;
+	n = patdev_prefault_vma(vma, vma->vm_start, vma->vm_end,
+				prefault == PATDEV_PREFAULT_WRITE);
 	if (n >= 0)
 		return 0;
 	/*
@@ -186,10 +189,11 @@ int patdev_range_check(struct mm_struct *mm, u64 addr, u64 len, bool access, boo
 unsigned long patdev_vma_obj_end(struct vm_area_struct *vma)
 {
 	struct patdev_obj *obj = vma->vm_private_data;
+	pgoff_t first = vma->vm_pgoff - obj->base;
 
-	if (vma->vm_pgoff >= obj->npages)
+	if (first >= obj->npages)
 		return vma->vm_start;
-	if (obj->npages - vma->vm_pgoff >= vma_pages(vma))
+	if (obj->npages - first >= vma_pages(vma))
 		return vma->vm_end;
-	return vma->vm_start + ((obj->npages - vma->vm_pgoff) << PAGE_SHIFT);
+	return vma->vm_start + ((obj->npages - first) << PAGE_SHIFT);
 }

@@ -6,6 +6,7 @@
  * mapping of a page on one memory type.
  */
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/uaccess.h>
 #include "patdev.h"
 
@@ -13,13 +14,15 @@ void patdev_obj_init(struct patdev_obj *obj, enum patdev_obj_kind kind,
 		     enum patdev_cache cache, pgoff_t npages,
 		     const struct patdev_obj_ops *ops)
 {
+	memset(obj, 0, sizeof(*obj));
 	kref_init(&obj->ref);
 	patdev_obj_count(1);
 	obj->kind = kind;
 	obj->cache = cache;
 	obj->npages = npages;
 	atomic_set(&obj->nmaps, 0);
-	obj->readonly = false;
+	init_rwsem(&obj->revoke_lock);
+	INIT_LIST_HEAD(&obj->owner_link);
 	obj->ops = ops;
 }
 
@@ -33,6 +36,9 @@ static void patdev_obj_release(struct kref *ref)
 {
 	struct patdev_obj *obj = container_of(ref, struct patdev_obj, ref);
 
+	/* Out of the offset space first: nothing may find it from here on. */
+	patdev_space_remove(obj);
+	patdev_create_uncharge(obj);
 	obj->ops->release(obj);
 	patdev_obj_count(-1);
 }
@@ -81,22 +87,42 @@ int patdev_obj_pfn(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn)
 }
 
 /**
- * patdev_obj_lookup() - the object an mmap page offset names, if it exists
- * @pgoff: PATDEV_PGOFF_*
+ * patdev_obj_index() - page of its object a user address in @vma maps
+ * @vma: a patdev vma
+ * @addr: an address inside it
  *
- * Return: a new reference; ERR_PTR(-ENOENT) for the anonymous object before
- * the first mmap creates it, ERR_PTR(-ENXIO) for an offset naming nothing,
- * ERR_PTR(-EINTR) if killed while waiting for a first mmap to finish.
+ * Return: the page index inside the object (may be past its end).
  */
-struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff)
+pgoff_t patdev_obj_index(struct vm_area_struct *vma, unsigned long addr)
+{
+	struct patdev_obj *obj = vma->vm_private_data;
+
+	return linear_page_index(vma, addr) - obj->base;
+}
+
+/**
+ * patdev_obj_lookup() - the object an mmap page offset names
+ * @pgoff: PATDEV_PGOFF_ANON, PATDEV_PGOFF_SG, or a page of an object's
+ *	own range
+ * @create_npages: for PATDEV_PGOFF_ANON: create the shared object with
+ *	this many pages if it does not exist yet; 0: do not
+ *
+ * Return: a new reference; ERR_PTR(-ENOENT) for the anonymous object
+ * before the first mmap creates it, ERR_PTR(-ENXIO) for an offset naming
+ * nothing, ERR_PTR(-EINTR) if killed while waiting for a first mmap to
+ * finish, ERR_PTR(-ENOMEM) if the shared object cannot be created.
+ */
+struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff, pgoff_t create_npages)
 {
 	switch (pgoff) {
 	case PATDEV_PGOFF_ANON:
-		return patdev_anon_get();
+		return create_npages ? patdev_anon_get_shared(create_npages) : patdev_anon_get();
 	case PATDEV_PGOFF_SG:
 		return patdev_sg_get();
 	default:
-		return ERR_PTR(-ENXIO);
+		if (pgoff < PATDEV_PGOFF_FIRST_RANGE)
+			return ERR_PTR(-ENXIO);
+		return patdev_space_lookup(pgoff);
 	}
 }
 
@@ -104,20 +130,29 @@ long patdev_ioctl_objinfo(void __user *arg)
 {
 	struct patdev_objinfo info;
 	struct patdev_obj *obj;
+	unsigned int i;
+	u64 pgoff;
 
 	if (copy_from_user(&info, arg, sizeof(info)))
 		return -EFAULT;
 	if (info.reserved)
 		return -EINVAL;
-	obj = patdev_obj_lookup(info.pgoff);
+	obj = patdev_obj_lookup(info.pgoff, 0);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
+	pgoff = info.pgoff;
+	memset(&info, 0, sizeof(info));
+	info.pgoff = pgoff;
 	info.kind = obj->kind;
 	info.size = (u64)obj->npages << PAGE_SHIFT;
 	info.cache = obj->cache;
 	info.nmaps = atomic_read(&obj->nmaps);
 	info.nsegs = obj->ops->nsegs ? obj->ops->nsegs(obj) : 0;
-	info.flags = obj->readonly ? PATDEV_OBJ_READONLY : 0;
+	info.flags = (obj->readonly ? PATDEV_OBJ_READONLY : 0) |
+		     (obj->created ? PATDEV_OBJ_CREATED : 0);
+	info.base_pgoff = obj->base;
+	for (i = 0; i < PATDEV_CHUNK_ORDERS; i++)
+		info.chunks[i] = obj->chunks[i];
 	patdev_obj_put(obj);
 	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
 }

@@ -44,21 +44,31 @@ long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 	long n = 0;
 
 	end = min(end, patdev_vma_obj_end(vma));
+	down_read(&obj->revoke_lock);
 	for (addr = start; addr < end; addr += PAGE_SIZE) {
 		vm_fault_t vmf;
 
-		if (patdev_obj_pfn(obj, linear_page_index(vma, addr), &pfn))
-			return -EFAULT;
+		if (obj->revoked) {
+			n = -ENXIO;
+			break;
+		}
+		if (patdev_obj_pfn(obj, patdev_obj_index(vma, addr), &pfn)) {
+			n = -EFAULT;
+			break;
+		}
 		vmf = vmf_insert_pfn_prot(vma, addr, pfn, prot);
-		if (vmf & VM_FAULT_OOM)
-			return -ENOMEM;
-		if (vmf & VM_FAULT_ERROR)
-			return -EFAULT;
+		if (vmf & VM_FAULT_ERROR) {
+			n = vmf & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
+			break;
+		}
 		n++;
-		if (fatal_signal_pending(current))
-			return -EINTR;
+		if (fatal_signal_pending(current)) {
+			n = -EINTR;
+			break;
+		}
 		cond_resched();
 	}
+	up_read(&obj->revoke_lock);
 	return n;
 }
 

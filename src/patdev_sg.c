@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The scatter/gather object behind mmap offset PAGE_SIZE: FreeBSD's OBJT_SG
- * pager, an object whose page i is wherever byte i * PAGE_SIZE of an
- * sglist lies. The module builds the list at load time from RAM chunks of
- * different orders it allocates itself, so the object really is scattered,
- * and marks them uncached. x86 cannot make RAM strong UC (PAT turns it into
- * UC-), so the object's mode is UC-: what its mappings really get.
+ * FreeBSD's OBJT_SG pager: an object whose page i is wherever byte
+ * i * PAGE_SIZE of an sglist lies. Every RAM object is one (patdev_ram.c
+ * lists its chunks). The one behind mmap offset PAGE_SIZE is built at load
+ * time from chunks of different orders, so that it really is scattered,
+ * and uncached. x86 cannot make RAM strong UC (PAT turns it into UC-), so
+ * its mode is UC-: what its mappings really get.
  */
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -27,11 +27,9 @@ struct patdev_sg {
 };
 
 /* Chunk orders of the default object: 1 + 4 + 2 + 8 + 1 = 16 pages. */
-static const unsigned int sg_orders[] = { 0, 2, 1, 3, 0 };
+static const u8 sg_orders[] = { 0, 2, 1, 3, 0 };
 
 static struct patdev_obj *sg_obj;
-static struct page **sg_pages;
-static unsigned long sg_npages;
 
 static struct patdev_sg *to_sg(struct patdev_obj *obj)
 {
@@ -83,6 +81,7 @@ static const struct patdev_obj_ops patdev_sg_ops = {
 
 /**
  * patdev_sg_obj_create() - an OBJT_SG object over a list
+ * @kind: what the object reports itself as
  * @sg: the list; the object takes a reference
  * @cache: the object's cache mode, already the memtype of any RAM in @sg
  * @release: called with @data when the object is freed, or NULL
@@ -90,7 +89,8 @@ static const struct patdev_obj_ops patdev_sg_ops = {
  *
  * Return: the object, or ERR_PTR(-ENOMEM) (then @release is not called).
  */
-struct patdev_obj *patdev_sg_obj_create(struct patdev_sglist *sg, enum patdev_cache cache,
+struct patdev_obj *patdev_sg_obj_create(enum patdev_obj_kind kind, struct patdev_sglist *sg,
+					enum patdev_cache cache,
 					void (*release)(void *data), void *data)
 {
 	struct patdev_sg *sgo = kzalloc(sizeof(*sgo), GFP_KERNEL);
@@ -100,76 +100,20 @@ struct patdev_obj *patdev_sg_obj_create(struct patdev_sglist *sg, enum patdev_ca
 	sgo->sg = patdev_sglist_hold(sg);
 	sgo->release = release;
 	sgo->data = data;
-	patdev_obj_init(&sgo->obj, PATDEV_OBJ_SG, cache,
+	patdev_obj_init(&sgo->obj, kind, cache,
 			patdev_sglist_length(sg) >> PAGE_SHIFT, &patdev_sg_ops);
 	return &sgo->obj;
 }
 
-/* Allocates the chunks and lists them, page by page, in sg_pages. */
-static struct patdev_sglist *patdev_sg_build(void)
-{
-	struct patdev_sglist *sg;
-	unsigned long n = 0;
-	unsigned int i, j;
-	struct page *p;
-
-	for (i = 0; i < ARRAY_SIZE(sg_orders); i++)
-		n += 1UL << sg_orders[i];
-	sg_pages = kcalloc(n, sizeof(*sg_pages), GFP_KERNEL);
-	sg = patdev_sglist_alloc(ARRAY_SIZE(sg_orders), GFP_KERNEL);
-	if (!sg_pages || !sg)
-		goto err;
-	for (i = 0; i < ARRAY_SIZE(sg_orders); i++) {
-		p = patdev_alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, sg_orders[i]);
-		if (!p)
-			goto err;
-		/* Split so that every page can be freed on its own. */
-		split_page(p, sg_orders[i]);
-		for (j = 0; j < 1U << sg_orders[i]; j++)
-			sg_pages[sg_npages++] = p + j;
-		/* Adjacent chunks merge into one segment, as sglist(9) does. */
-		if (patdev_sglist_append_phys(sg, PFN_PHYS(page_to_pfn(p)),
-					      PAGE_SIZE << sg_orders[i]))
-			goto err;
-	}
-	return sg;
-err:
-	patdev_pages_free(sg_pages, sg_npages, PATDEV_CACHE_WB);
-	patdev_sglist_free(sg);
-	kfree(sg_pages);
-	sg_pages = NULL;
-	sg_npages = 0;
-	return NULL;
-}
-
 int patdev_sg_init(void)
 {
-	struct patdev_sglist *sg = patdev_sg_build();
-	int ret;
-
-	if (!sg)
-		return -ENOMEM;
-	ret = patdev_pages_set_memtype(sg_pages, sg_npages, PATDEV_CACHE_UC_MINUS);
-	if (ret)
-		goto err;
-	sg_obj = patdev_sg_obj_create(sg, PATDEV_CACHE_UC_MINUS, NULL, NULL);
-	/* The object holds the list now, or nothing does on failure. */
-	patdev_sglist_free(sg);
-	if (IS_ERR(sg_obj)) {
-		ret = PTR_ERR(sg_obj);
-		sg_obj = NULL;
-		patdev_pages_free(sg_pages, sg_npages, PATDEV_CACHE_UC_MINUS);
-		goto out;
-	}
+	sg_obj = patdev_ram_obj_create(PATDEV_OBJ_SG, 16, PATDEV_CACHE_UC_MINUS, sg_orders,
+				       ARRAY_SIZE(sg_orders));
+	if (IS_ERR(sg_obj))
+		return PTR_ERR(sg_obj);
 	sg_obj->readonly = sg_readonly;
+	patdev_space_name(sg_obj, NULL);
 	return 0;
-err:
-	patdev_sglist_free(sg);
-	patdev_pages_free(sg_pages, sg_npages, PATDEV_CACHE_WB);
-out:
-	kfree(sg_pages);
-	sg_pages = NULL;
-	return ret;
 }
 
 struct patdev_obj *patdev_sg_get(void)
@@ -181,6 +125,4 @@ void patdev_sg_exit(void)
 {
 	/* No mapping can exist here: each holds the file, hence the module. */
 	patdev_obj_put(sg_obj);
-	patdev_pages_free(sg_pages, sg_npages, PATDEV_CACHE_UC_MINUS);
-	kfree(sg_pages);
 }

@@ -9,7 +9,8 @@
 #include <linux/kref.h>
 #include <linux/types.h>
 
-#define PATDEV_SGLIST_MAXSEG	65535
+/* A 4 GiB list of single pages. */
+#define PATDEV_SGLIST_MAXSEG	(1U << 20)
 
 /**
  * struct patdev_sgseg - one physically contiguous range

@@ -2,10 +2,15 @@
 /*
  * patdev - device mmap with explicit cache attributes
  *
- * The mmap offset selects a backing object (FreeBSD d_mmap_single()):
- * page offset PATDEV_PGOFF_ANON maps the shared anonymous object
- * (write-combining), page offset PATDEV_PGOFF_SG the scatter/gather
- * object (uncached). Only MAP_SHARED mappings are accepted.
+ * Every object owns a range of mmap offsets, aligned to 2 MiB, in one offset
+ * space shared by every open of the device: a mapping at an offset inside
+ * an object maps that object from that page on. Two offsets are names
+ * kept from FreeBSD's demo (d_mmap_single() rewrites them to the object's
+ * own range): page offset PATDEV_PGOFF_ANON maps the shared anonymous
+ * object (write-combining) and page offset PATDEV_PGOFF_SG the
+ * scatter/gather object (uncached), both from their first page. More
+ * objects are made with PATDEV_IOC_CREATE. Only MAP_SHARED mappings are
+ * accepted.
  */
 #ifndef _UAPI_LINUX_PATDEV_H
 #define _UAPI_LINUX_PATDEV_H
@@ -14,17 +19,13 @@
 #include <linux/types.h>
 
 #define PATDEV_VERSION_MAJOR	0
-#define PATDEV_VERSION_MINOR	2
+#define PATDEV_VERSION_MINOR	3
 
 /* mmap offsets, in pages: offset = PATDEV_PGOFF_* * page size */
 #define PATDEV_PGOFF_ANON	0
 #define PATDEV_PGOFF_SG		1
-/*
- * Benchmarks only, and only while the module parameter bench_sg_segs is
- * non-zero: each mmap gets a new WB scatter/gather object of that many
- * segments (see tools/patdev-bench.c).
- */
-#define PATDEV_PGOFF_BENCH_SG	2
+/* Offsets from here on (in pages) belong to objects' own ranges. */
+#define PATDEV_PGOFF_FIRST_RANGE	512
 
 /**
  * enum patdev_cache - memory type of a mapping
@@ -65,6 +66,7 @@ struct patdev_version {
 #define PATDEV_FEAT_OBJINFO	(1ULL << 1)
 #define PATDEV_FEAT_RW		(1ULL << 2)
 #define PATDEV_FEAT_PREFAULT	(1ULL << 3)
+#define PATDEV_FEAT_CREATE	(1ULL << 4)
 
 /**
  * struct patdev_query - NetBSD pmap_extract() for one user address
@@ -103,15 +105,22 @@ enum patdev_obj_kind {
 	PATDEV_OBJ_SG = 2,
 };
 
+/* Chunk sizes an object's RAM may come in: 1 << 0 to 1 << 9 pages. */
+#define PATDEV_CHUNK_ORDERS	10
+
 /**
  * struct patdev_objinfo - answer of PATDEV_IOC_OBJINFO
- * @pgoff: in: mmap page offset naming the object (PATDEV_PGOFF_*)
+ * @pgoff: in: an mmap page offset naming the object: PATDEV_PGOFF_ANON,
+ *	PATDEV_PGOFF_SG, or any page of an object's own range
  * @kind: out: &enum patdev_obj_kind
  * @size: out: object size in bytes; touching a mapping past it is SIGBUS
  * @cache: out: &enum patdev_cache every mapping of the object gets
  * @nmaps: out: number of vmas (in any process) mapping the object
- * @nsegs: out: physical segments (anonymous objects: 0, pages are unordered)
- * @flags: out: PATDEV_OBJ_READONLY
+ * @nsegs: out: physically contiguous segments of the object's memory
+ * @flags: out: PATDEV_OBJ_*
+ * @base_pgoff: out: first page offset of the object's own range
+ * @chunks: out: @chunks[i] is how many physically contiguous chunks of
+ *	(1 << i) pages the object's memory was allocated as
  * @reserved: in: must be zero (EINVAL otherwise); out: zero
  *
  * @cache is the mode the object's entries really get (see &enum
@@ -127,10 +136,68 @@ struct patdev_objinfo {
 	__u64 nmaps;
 	__u64 nsegs;
 	__u64 flags;
+	__u64 base_pgoff;
+	__u64 chunks[PATDEV_CHUNK_ORDERS];
 	__u64 reserved;
 };
 
 #define PATDEV_OBJ_READONLY	(1ULL << 0)
+/* Made by PATDEV_IOC_CREATE */
+#define PATDEV_OBJ_CREATED	(1ULL << 1)
+
+/**
+ * struct patdev_create - make an object (PATDEV_IOC_CREATE)
+ * @kind: in: &enum patdev_obj_kind
+ * @size: in: size in bytes, a non-zero multiple of the page size (of the
+ *	chunk size for PATDEV_OBJ_SG)
+ * @cache: in: PATDEV_CACHE_WB, PATDEV_CACHE_WC or PATDEV_CACHE_UC_MINUS;
+ *	without PAT, WC becomes UC- (PATDEV_IOC_OBJINFO tells)
+ * @sg_order: in: PATDEV_OBJ_SG: every chunk is (1 << @sg_order) pages,
+ *	@sg_order < PATDEV_CHUNK_ORDERS; PATDEV_OBJ_ANON: must be 0, the
+ *	module takes the largest chunks, up to 2 MiB, the allocator gives
+ *	without reclaiming for them
+ * @flags: in: PATDEV_CREATE_READONLY (no writable mapping may be made)
+ * @offset: out: the mmap offset, in bytes, of the object's first page
+ * @reserved: in: must be zero; out: zero
+ *
+ * The object zeroed, with its memory type already set. It is named by
+ * @offset until PATDEV_IOC_DESTROY or until the open file that made it is
+ * released; mappings keep it alive after that. Offsets are never reused.
+ * Errors: EINVAL (bad field), ENOSPC (as many objects as the module
+ * parameter max_objects allows), ENOMEM (past the module parameter
+ * max_mb of created memory, or no memory), EINTR (killed while allocating).
+ */
+struct patdev_create {
+	__u64 kind;
+	__u64 size;
+	__u64 cache;
+	__u64 sg_order;
+	__u64 flags;
+	__u64 offset;
+	__u64 reserved;
+};
+
+#define PATDEV_CREATE_READONLY	(1ULL << 0)
+
+/**
+ * struct patdev_destroy - remove an object's name (PATDEV_IOC_DESTROY)
+ * @offset: in: the offset PATDEV_IOC_CREATE answered, through the same open
+ *	file (ENXIO if it names nothing, EPERM if another file made it)
+ * @flags: in: PATDEV_DESTROY_REVOKE: also remove every entry of the object
+ *	from every process's page tables; touching its mappings then raises
+ *	SIGBUS
+ * @reserved: in: must be zero
+ *
+ * Later mmaps at the offset fail with ENXIO. Without REVOKE, existing
+ * mappings keep working and keep the object alive until they go.
+ */
+struct patdev_destroy {
+	__u64 offset;
+	__u64 flags;
+	__u64 reserved;
+};
+
+#define PATDEV_DESTROY_REVOKE	(1ULL << 0)
 
 /**
  * struct patdev_prefault - FreeBSD MAP_PREFAULT_READ/WRITE on a mapping
@@ -150,7 +217,8 @@ struct patdev_objinfo {
  * writable mapping (soft-dirty tracking after a clear_refs, for one), WRITE
  * enters read-only clean entries instead and the first write faults as
  * usual. Entries that are already present are left as they are. Pages past
- * an object's end are neither walked nor counted.
+ * an object's end are neither walked nor counted. ENXIO: the object was
+ * revoked (PATDEV_DESTROY_REVOKE).
  */
 struct patdev_prefault {
 	__u64 addr;
@@ -208,5 +276,7 @@ struct patdev_mmap_flags {
 #define PATDEV_IOC_PREFAULT	_IOWR(PATDEV_IOC_MAGIC, 0x03, struct patdev_prefault)
 #define PATDEV_IOC_RANGE_QUERY	_IOWR(PATDEV_IOC_MAGIC, 0x04, struct patdev_range_query)
 #define PATDEV_IOC_SET_MMAP_FLAGS _IOW(PATDEV_IOC_MAGIC, 0x05, struct patdev_mmap_flags)
+#define PATDEV_IOC_CREATE	_IOWR(PATDEV_IOC_MAGIC, 0x06, struct patdev_create)
+#define PATDEV_IOC_DESTROY	_IOW(PATDEV_IOC_MAGIC, 0x07, struct patdev_destroy)
 
 #endif /* _UAPI_LINUX_PATDEV_H */

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The offset space. Every object owns a range of mmap page offsets, made
+ * of 2 MiB slots, in one address_space that every open file of the device
+ * maps through: open points the file's f_mapping at the i_mapping of an
+ * inode of a private pseudo file system, as DRM does. All patdev vmas are
+ * then linked into that one mapping, and unmap_mapping_range() over an
+ * object's range removes its entries from every process, whichever device
+ * node it opened.
+ *
+ * Ranges are handed out in increasing order and never reused: an offset a
+ * process kept can never name a newer object, and a revocation can never
+ * reach another object's entries. A 64-bit offset space does not run out.
+ */
+#include <linux/fs.h>
+#include <linux/maple_tree.h>
+#include <linux/mm.h>
+#include <linux/mount.h>
+#include <linux/mutex.h>
+#include <linux/pseudo_fs.h>
+#include <linux/seq_file.h>
+#include "patdev.h"
+#include "patdev_cache_names.h"
+
+#define PATDEV_FS_MAGIC		0x70617464	/* "patd" */
+
+static struct vfsmount *space_mnt;
+static struct inode *space_inode;
+
+/* Slot -> the object whose range holds it, from creation until freed. */
+static DEFINE_MTREE(space_tree);
+/*
+ * Serialises the tree with objects' @named, @owner and @owner_link: a
+ * lookup finds an object and takes its reference under it, and the
+ * reference of a name is dropped only after the name is gone under it.
+ */
+static DEFINE_MUTEX(space_lock);
+static unsigned long next_slot = PATDEV_PGOFF_FIRST_RANGE >> PATDEV_SLOT_SHIFT;
+
+static int patdev_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, PATDEV_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+/*
+ * No owner: a mounted superblock pins its type's module, and this mount
+ * only goes in the module's exit. Never registered, so never mountable
+ * from user space.
+ */
+static struct file_system_type patdev_fs_type = {
+	.name = "patdev_space",
+	.init_fs_context = patdev_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+int patdev_space_init(void)
+{
+	space_mnt = kern_mount(&patdev_fs_type);
+	if (IS_ERR(space_mnt))
+		return PTR_ERR(space_mnt);
+	space_inode = alloc_anon_inode(space_mnt->mnt_sb);
+	if (IS_ERR(space_inode)) {
+		kern_unmount(space_mnt);
+		return PTR_ERR(space_inode);
+	}
+	return 0;
+}
+
+void patdev_space_exit(void)
+{
+	iput(space_inode);
+	kern_unmount(space_mnt);
+	mtree_destroy(&space_tree);
+}
+
+/* Every open maps through the one mapping: see the comment at the top. */
+void patdev_space_open(struct file *file)
+{
+	file->f_mapping = space_inode->i_mapping;
+}
+
+static unsigned long patdev_obj_nslots(const struct patdev_obj *obj)
+{
+	return DIV_ROUND_UP(obj->npages, 1UL << PATDEV_SLOT_SHIFT);
+}
+
+/**
+ * patdev_space_add() - give a new object a range of its own
+ * @obj: the object, not yet named
+ *
+ * Return: 0; -ENOSPC if the offset space is exhausted, -ENOMEM.
+ */
+int patdev_space_add(struct patdev_obj *obj)
+{
+	/* Byte offsets of every page of every range must fit an loff_t. */
+	const unsigned long last_slot = MAX_LFS_FILESIZE >> PMD_SHIFT;
+	unsigned long nslots = patdev_obj_nslots(obj);
+	int ret = -ENOSPC;
+
+	mutex_lock(&space_lock);
+	if (nslots <= last_slot - next_slot) {
+		ret = mtree_insert_range(&space_tree, next_slot, next_slot + nslots - 1, obj,
+					 GFP_KERNEL);
+		if (!ret) {
+			obj->base = next_slot << PATDEV_SLOT_SHIFT;
+			next_slot += nslots;
+		}
+	}
+	mutex_unlock(&space_lock);
+	return ret;
+}
+
+/* Called as the object is freed; its range is never handed out again. */
+void patdev_space_remove(struct patdev_obj *obj)
+{
+	if (!obj->base)
+		return;
+	mutex_lock(&space_lock);
+	mtree_erase(&space_tree, obj->base >> PATDEV_SLOT_SHIFT);
+	mutex_unlock(&space_lock);
+}
+
+/**
+ * patdev_space_lookup() - the named object a page offset falls in
+ * @pgoff: a page offset of an object's own range
+ *
+ * Return: a new reference, or ERR_PTR(-ENXIO) if @pgoff lies in no named
+ * object (past an object's last page included).
+ */
+struct patdev_obj *patdev_space_lookup(pgoff_t pgoff)
+{
+	struct patdev_obj *obj;
+
+	mutex_lock(&space_lock);
+	obj = mtree_load(&space_tree, pgoff >> PATDEV_SLOT_SHIFT);
+	if (obj && obj->named && pgoff - obj->base < obj->npages)
+		patdev_obj_get(obj);
+	else
+		obj = ERR_PTR(-ENXIO);
+	mutex_unlock(&space_lock);
+	return obj;
+}
+
+/**
+ * patdev_space_name() - make an object findable by its offsets
+ * @obj: the object; the caller's reference becomes the name's
+ * @owner: the open file that created it, or NULL for the module's own
+ */
+void patdev_space_name(struct patdev_obj *obj, struct patdev_file *owner)
+{
+	mutex_lock(&space_lock);
+	obj->named = true;
+	obj->owner = owner;
+	if (owner)
+		list_add_tail(&obj->owner_link, &owner->objects);
+	mutex_unlock(&space_lock);
+}
+
+/* With space_lock held: the name goes, its reference is the caller's. */
+static void patdev_space_unname(struct patdev_obj *obj)
+{
+	obj->named = false;
+	obj->owner = NULL;
+	list_del_init(&obj->owner_link);
+}
+
+/**
+ * patdev_space_destroy() - remove the name of an object @owner created
+ * @owner: the open file asking
+ * @pgoff: the object's first page offset
+ * @revoke: also remove the object's entries from every process
+ *
+ * Return: 0, -ENXIO if @pgoff is not the start of a named object, -EPERM
+ * if another open file created it.
+ */
+int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke)
+{
+	struct patdev_obj *obj;
+	int ret = 0;
+
+	mutex_lock(&space_lock);
+	obj = mtree_load(&space_tree, pgoff >> PATDEV_SLOT_SHIFT);
+	if (!obj || !obj->named || obj->base != pgoff)
+		ret = -ENXIO;
+	else if (obj->owner != owner)
+		ret = -EPERM;
+	else
+		patdev_space_unname(obj);
+	mutex_unlock(&space_lock);
+	if (ret)
+		return ret;
+	if (revoke)
+		patdev_obj_revoke(obj);
+	patdev_obj_put(obj);
+	return 0;
+}
+
+/* The open file @owner is released: the objects it created lose their names. */
+void patdev_space_release_file(struct patdev_file *owner)
+{
+	struct patdev_obj *obj, *tmp;
+	LIST_HEAD(gone);
+
+	mutex_lock(&space_lock);
+	list_for_each_entry_safe(obj, tmp, &owner->objects, owner_link) {
+		patdev_space_unname(obj);
+		list_add_tail(&obj->owner_link, &gone);
+	}
+	mutex_unlock(&space_lock);
+	/* Mappings in other processes keep theirs alive. */
+	list_for_each_entry_safe(obj, tmp, &gone, owner_link) {
+		list_del_init(&obj->owner_link);
+		patdev_obj_put(obj);
+	}
+}
+
+/**
+ * patdev_obj_revoke() - remove every entry of @obj from every process
+ * @obj: the object
+ *
+ * Faults and prefaults enter entries with revoke_lock held for read and
+ * give up once @revoked is set, so none can be entered after the zap.
+ * The vmas stay; touching them raises SIGBUS.
+ */
+void patdev_obj_revoke(struct patdev_obj *obj)
+{
+	down_write(&obj->revoke_lock);
+	obj->revoked = true;
+	up_write(&obj->revoke_lock);
+	unmap_mapping_range(space_inode->i_mapping, (loff_t)obj->base << PAGE_SHIFT,
+			    (loff_t)patdev_obj_nslots(obj) << PMD_SHIFT, 1);
+}
+
+/* The debugfs listing: every object that still has memory, in offset order. */
+void patdev_space_show(struct seq_file *m)
+{
+	struct patdev_obj *obj;
+	unsigned long index = 0;
+
+	mutex_lock(&space_lock);
+	/* An object is removed from the tree before it is freed: safe to read. */
+	mt_for_each(&space_tree, obj, index, ULONG_MAX) {
+		seq_printf(m, "pgoff %lu: %s pages %lu cache %s maps %d%s%s%s%s\n", obj->base,
+			   obj->kind == PATDEV_OBJ_ANON ? "anon" : "sg", obj->npages,
+			   patdev_cache_names[obj->cache], atomic_read(&obj->nmaps),
+			   obj->readonly ? " readonly" : "", obj->created ? " created" : "",
+			   obj->named ? "" : " destroyed", obj->revoked ? " revoked" : "");
+		if (obj->ops->show)
+			obj->ops->show(obj, m);
+	}
+	mutex_unlock(&space_lock);
+}
