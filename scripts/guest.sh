@@ -10,7 +10,7 @@
 #   guest.sh nopat        the suite on a kernel booted with nopat
 #   guest.sh debug KO     the debug kernel's lane, KO insmod-ed
 #   guest.sh demo KO      insmod KO and run the demo program
-#   guest.sh bench KO     insmod KO and run the benchmark
+#   guest.sh bench KO REMAP_KO  insmod both and run the benchmark
 cd "$(dirname "$0")/.." || exit 1
 
 result() {
@@ -281,14 +281,16 @@ demo)
 bench)
 	mark bench
 	insmod "$2" || exit 1
+	insmod "$3" || exit 1
 	./tools/patdev-bench
 	status=$?
+	rmmod patdev_remap || status=1
 	rmmod patdev || status=1
 	dmesg_clean || status=1
 	exit $status
 	;;
 *)
-	echo "usage: $0 check | nopat | debug KO | demo KO | bench KO" >&2
+	echo "usage: $0 check | nopat | debug KO | demo KO | bench KO REMAP_KO" >&2
 	exit 2
 	;;
 esac

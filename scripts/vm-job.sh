@@ -3,7 +3,8 @@
 # vm-job.sh demo|bench: build patdev for the default kernel (Debian 6.1;
 # PATDEV_DEMO_KERNEL or PATDEV_BENCH_KERNEL may name 6.12 or newest), boot
 # that kernel in a VM, load the module and run the demo (which maps the
-# device and prints address, PFN and cache mode) or the benchmark.
+# device and prints address, PFN and cache mode) or the benchmark (with
+# its test-only baseline module, tools/bench-module, loaded too).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +30,20 @@ if in_chroot_kernel "$kver"; then
 else
 	make -s -C "/lib/modules/$kver/build" M="$bdir" modules
 fi
+extra=
+if [ "$job" = bench ]; then
+	# The baseline: a test-only module, built here and never installed.
+	rdir="$bdir-remap"
+	rm -rf "$rdir"
+	cp -r "$here/../tools/bench-module" "$rdir"
+	if in_chroot_kernel "$kver"; then
+		"$here/chroot.sh" run --modules "$kver" --bind "$rdir" -- \
+			make -s -C "/lib/modules/$kver/build" M="$rdir" modules
+	else
+		make -s -C "/lib/modules/$kver/build" M="$rdir" modules
+	fi
+	extra="$rdir/patdev_remap.ko"
+fi
 make -s -C "$here/../tools"
 echo "==> running the $job in a VM"
-"$here/vm.sh" "$kver" ./scripts/guest.sh "$job" "$bdir/patdev.ko"
+"$here/vm.sh" "$kver" ./scripts/guest.sh "$job" "$bdir/patdev.ko" $extra

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * patdev-bench: how fast patdev populates and faults its mappings, as
- * ratios against baselines measured in the same run. Runs as root with the
- * module loaded (it flips the module's bench-only parameters). Under QEMU
- * TCG every time is emulated: only the ratios mean anything.
+ * ratios against baselines measured in the same run. Runs as root with
+ * patdev loaded and the test-only baseline module patdev_remap
+ * (tools/bench-module) loaded next to it. Its objects are made with
+ * PATDEV_IOC_CREATE. Under QEMU TCG every time is emulated: only the
+ * ratios mean anything.
  *
  * Output: a table, then one "BENCH key=value ..." line per figure.
  */
@@ -25,7 +27,9 @@
 #define PARAMS "/sys/module/patdev/parameters/"
 
 static long page;
-static int fd;
+static int fd, remap_fd;
+/* The object section 1 and 3 map: 64 Ki pages, WB like the baseline's. */
+static unsigned long long big_off;
 
 static double now_ns(void)
 {
@@ -73,13 +77,33 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
-static void *map(size_t len, int prot, unsigned long pgoff)
+static void *map_at(int on, size_t len, int prot, unsigned long long off)
 {
-	void *p = patdev_map(fd, len, prot, pgoff, 0);
+	void *p = mmap(NULL, len, prot, MAP_SHARED, on, off);
 
 	if (p == MAP_FAILED)
 		die("mmap");
 	return p;
+}
+
+static unsigned long long create(unsigned int kind, size_t npages, unsigned int sg_order)
+{
+	struct patdev_create c = {
+		.kind = kind, .size = npages * page, .cache = PATDEV_CACHE_WB,
+		.sg_order = sg_order,
+	};
+
+	if (ioctl(fd, PATDEV_IOC_CREATE, &c))
+		die("PATDEV_IOC_CREATE");
+	return c.offset;
+}
+
+static void destroy(unsigned long long off)
+{
+	struct patdev_destroy d = { .offset = off };
+
+	if (ioctl(fd, PATDEV_IOC_DESTROY, &d))
+		die("PATDEV_IOC_DESTROY");
 }
 
 static void touch_pages(unsigned char *p, size_t npages)
@@ -90,7 +114,7 @@ static void touch_pages(unsigned char *p, size_t npages)
 		(void)__atomic_load_n(p + i * page, __ATOMIC_RELAXED);
 }
 
-/* ns per page to populate npages of the anonymous object, one way. */
+/* ns per page to populate npages of a created object, one way. */
 enum way { PREFAULT, TOUCH, REMAP, ANON_POPULATE, NWAYS };
 static const char *const way_names[] = {
 	"prefault_ioctl", "first_touch", "remap_pfn_range", "anon_map_populate",
@@ -105,7 +129,7 @@ static double populate_once(enum way way, size_t npages)
 
 	switch (way) {
 	case PREFAULT:
-		p = map(len, PROT_READ, PATDEV_PGOFF_ANON);
+		p = map_at(fd, len, PROT_READ, big_off);
 		pf.addr = (uintptr_t)p;
 		t0 = now_ns();
 		if (ioctl(fd, PATDEV_IOC_PREFAULT, &pf))
@@ -113,17 +137,16 @@ static double populate_once(enum way way, size_t npages)
 		t1 = now_ns();
 		break;
 	case TOUCH:
-		p = map(len, PROT_READ, PATDEV_PGOFF_ANON);
+		p = map_at(fd, len, PROT_READ, big_off);
 		t0 = now_ns();
 		touch_pages(p, npages);
 		t1 = now_ns();
 		break;
 	case REMAP:
-		set_param("bench_remap", 1);
+		/* The baseline module populates the whole mapping in mmap. */
 		t0 = now_ns();
-		p = map(len, PROT_READ, PATDEV_PGOFF_ANON);
+		p = map_at(remap_fd, len, PROT_READ, 0);
 		t1 = now_ns();
-		set_param("bench_remap", 0);
 		break;
 	default:
 		t0 = now_ns();
@@ -144,7 +167,7 @@ static void bench_populate(void)
 	double t[NWAYS][REPS], med[NWAYS];
 	unsigned int s, w, r;
 
-	printf("\n1. populating N pages of the anonymous object (ns per page, median of %d)\n",
+	printf("\n1. populating N pages of a created WB object (ns per page, median of %d)\n",
 	       REPS);
 	printf("%8s %16s %16s %16s %18s %12s %14s\n", "pages", way_names[0], way_names[1],
 	       way_names[2], way_names[3], "touch/pref", "pref/remap");
@@ -167,35 +190,47 @@ static void bench_populate(void)
 	}
 }
 
+/*
+ * The same 1024 pages as chunks of 512, 16 or 1 pages: as many segments as
+ * chunks, fewer where the allocator handed out neighbours (OBJINFO tells).
+ */
 static void bench_sg(void)
 {
-	static const unsigned int segs[] = { 1, 64, 4096, 65535 };
+	static const unsigned int orders[] = { 9, 4, 0 };
 	const size_t npages = 1024;
 	double t[REPS], med, base = 0;
+	struct patdev_objinfo info;
+	unsigned long long off;
 	unsigned int s, r;
 
-	printf("\n2. first-touch fault cost on a scatter/gather object, fault-around off\n"
-	       "   (ns per fault, median of %d)\n", REPS);
-	printf("%8s %12s %12s\n", "segments", "ns/fault", "vs 1 seg");
+	printf("\n2. first-touch fault cost on scatter/gather objects of %zu pages,\n"
+	       "   fault-around off (ns per fault, median of %d)\n", npages, REPS);
+	printf("%8s %10s %12s %12s\n", "chunk", "segments", "ns/fault", "vs 2 MiB");
 	set_param("fault_around", 0);
-	for (s = 0; s < ARRAY_SIZE(segs); s++) {
-		set_param("bench_sg_segs", segs[s]);
+	for (s = 0; s < ARRAY_SIZE(orders); s++) {
+		off = create(PATDEV_OBJ_SG, npages, orders[s]);
+		memset(&info, 0, sizeof(info));
+		info.pgoff = off / page;
+		if (ioctl(fd, PATDEV_IOC_OBJINFO, &info))
+			die("PATDEV_IOC_OBJINFO");
 		for (r = 0; r < REPS; r++) {
-			unsigned char *p = map(npages * page, PROT_READ, PATDEV_PGOFF_BENCH_SG);
+			unsigned char *p = map_at(fd, npages * page, PROT_READ, off);
 			double t0 = now_ns();
 
 			touch_pages(p, npages);
 			t[r] = (now_ns() - t0) / npages;
 			munmap(p, npages * page);
 		}
+		destroy(off);
 		med = median(t, REPS);
 		if (!s)
 			base = med;
-		printf("%8u %12.0f %12.2f\n", segs[s], med, med / base);
-		printf("BENCH figure=sg_fault segments=%u ns_per_fault=%.1f ratio_vs_1=%.2f\n",
-		       segs[s], med, med / base);
+		printf("%8lu %10llu %12.0f %12.2f\n", page << orders[s] >> 10,
+		       (unsigned long long)info.nsegs, med, med / base);
+		printf("BENCH figure=sg_fault chunk_kib=%lu segments=%llu ns_per_fault=%.1f "
+		       "ratio_vs_2m=%.2f\n", page << orders[s] >> 10,
+		       (unsigned long long)info.nsegs, med, med / base);
 	}
-	set_param("bench_sg_segs", 0);
 }
 
 static void bench_fault_around(void)
@@ -211,7 +246,7 @@ static void bench_fault_around(void)
 	for (w = 0; w < ARRAY_SIZE(windows); w++) {
 		set_param("fault_around", windows[w]);
 		for (r = 0; r < REPS; r++) {
-			unsigned char *p = map(npages * page, PROT_READ, PATDEV_PGOFF_ANON);
+			unsigned char *p = map_at(fd, npages * page, PROT_READ, big_off);
 			long f0 = minflt();
 			double t0 = now_ns();
 
@@ -238,14 +273,18 @@ int main(void)
 	fd = open("/dev/patdev", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		die("open /dev/patdev");
+	remap_fd = open("/dev/patdev_remap", O_RDWR | O_CLOEXEC);
+	if (remap_fd < 0)
+		die("open /dev/patdev_remap (load tools/bench-module/patdev_remap.ko)");
 	printf("patdev-bench: timings are emulated under QEMU TCG; only the ratios between\n"
 	       "figures of this one run are meaningful. Medians of %d runs.\n", REPS);
-	/* The first mmap sizes the shared object: make it big enough for 64 Ki pages. */
-	munmap(map(65536 * page, PROT_READ, PATDEV_PGOFF_ANON), 65536 * page);
+	big_off = create(PATDEV_OBJ_ANON, 65536, 0);
 	set_param("fault_around", 0);
 	bench_populate();
 	bench_sg();
 	bench_fault_around();
+	destroy(big_off);
+	close(remap_fd);
 	close(fd);
 	return 0;
 }

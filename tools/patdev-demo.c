@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * patdev-demo: map /dev/patdev at offset 0 and print what backs the
- * mapping, as read from the page table (not what the driver asked for).
+ * patdev-demo: the FreeBSD demo's two objects (the shared anonymous one at
+ * offset 0, the scatter/gather one at offset PAGE_SIZE) and an object made
+ * with PATDEV_IOC_CREATE, side by side: for each page its address, PFN,
+ * entry size and cache mode as read from the page table (not what the
+ * driver asked for), then the module's object list.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,50 +14,99 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 
 #include "patdev_names.h"
+
+#define NPAGES 4
+#define OBJECTS "/sys/kernel/debug/patdev/objects"
+
+static long page;
+
+static int fail(const char *what)
+{
+	fprintf(stderr, "patdev-demo: %s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+/* Maps @len at @off, touches each page, prints what its entries say. */
+static int show(int fd, const char *name, unsigned long long off, int prot)
+{
+	struct patdev_objinfo info = { .pgoff = off / page };
+	struct patdev_query q;
+	unsigned char *p;
+	int i;
+
+	if (ioctl(fd, PATDEV_IOC_OBJINFO, &info) && errno != ENOENT)
+		return fail("PATDEV_IOC_OBJINFO");
+	p = mmap(NULL, NPAGES * page, prot, MAP_SHARED, fd, off);
+	if (p == MAP_FAILED)
+		return fail("mmap");
+	if (ioctl(fd, PATDEV_IOC_OBJINFO, &info))
+		return fail("PATDEV_IOC_OBJINFO");
+	printf("\n%s: mmap offset %#llx -> object range at page offset %llu, %s, %llu pages, "
+	       "%llu segment(s), object mode %s\n", name, off,
+	       (unsigned long long)info.base_pgoff, info.kind == PATDEV_OBJ_SG ? "sg" : "anon",
+	       (unsigned long long)info.size / page, (unsigned long long)info.nsegs,
+	       patdev_cache_name(info.cache));
+	for (i = 0; i < NPAGES; i++) {
+		if (prot & PROT_WRITE)
+			p[i * page] = 0x5a;
+		else
+			(void)*(volatile unsigned char *)(p + i * page);
+		memset(&q, 0, sizeof(q));
+		q.addr = (uintptr_t)(p + i * page);
+		if (ioctl(fd, PATDEV_IOC_QUERY, &q))
+			return fail("PATDEV_IOC_QUERY");
+		/* QUERY reads page-table (4 KiB) entries: all patdev enters today. */
+		printf("  page %d: address %p pfn %#llx entry %s cache %s%s%s\n", i,
+		       (void *)(p + i * page), (unsigned long long)q.pfn,
+		       q.flags & PATDEV_QUERY_PRESENT ? "4K" : "none",
+		       patdev_cache_name(q.cache), q.flags & PATDEV_QUERY_DIRTY ? " dirty" : "",
+		       q.flags & PATDEV_QUERY_WRITE ? " writable" : "");
+	}
+	munmap(p, NPAGES * page);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
 	const char *dev = argc > 1 ? argv[1] : "/dev/patdev";
-	long page = sysconf(_SC_PAGESIZE);
+	struct patdev_create c = {
+		.kind = PATDEV_OBJ_ANON, .cache = PATDEV_CACHE_WB,
+	};
 	struct patdev_version v;
-	struct patdev_query q;
-	size_t len = 4 * page;
-	unsigned char *p;
-	int fd, i;
+	char line[256];
+	FILE *f;
+	int fd;
 
+	page = sysconf(_SC_PAGESIZE);
 	fd = open(dev, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "patdev-demo: open %s: %s\n", dev, strerror(errno));
-		return 1;
-	}
-	if (ioctl(fd, PATDEV_IOC_VERSION, &v)) {
-		fprintf(stderr, "patdev-demo: PATDEV_IOC_VERSION: %s\n", strerror(errno));
-		return 1;
-	}
+	if (fd < 0)
+		return fail(dev);
+	if (ioctl(fd, PATDEV_IOC_VERSION, &v))
+		return fail("PATDEV_IOC_VERSION");
 	printf("patdev %llu.%llu, features 0x%llx\n", (unsigned long long)v.major,
 	       (unsigned long long)v.minor, (unsigned long long)v.features);
 
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, PATDEV_PGOFF_ANON * page);
-	if (p == MAP_FAILED) {
-		fprintf(stderr, "patdev-demo: mmap: %s\n", strerror(errno));
+	c.size = NPAGES * page;
+	if (ioctl(fd, PATDEV_IOC_CREATE, &c))
+		return fail("PATDEV_IOC_CREATE");
+	if (show(fd, "FreeBSD's anonymous object (WC)", PATDEV_PGOFF_ANON * page,
+		 PROT_READ | PROT_WRITE) ||
+	    show(fd, "FreeBSD's scatter/gather object (UC; RAM gets UC-)", PATDEV_PGOFF_SG * page, PROT_READ) ||
+	    show(fd, "a created object (WB)", c.offset, PROT_READ | PROT_WRITE))
 		return 1;
-	}
-	for (i = 0; i < 4; i++) {
-		p[i * page] = 0x5a;
-		memset(&q, 0, sizeof(q));
-		q.addr = (uintptr_t)(p + i * page);
-		if (ioctl(fd, PATDEV_IOC_QUERY, &q)) {
-			fprintf(stderr, "patdev-demo: PATDEV_IOC_QUERY: %s\n", strerror(errno));
-			return 1;
-		}
-		printf("page %d: address %p pfn 0x%llx cache %s%s%s\n", i, (void *)(p + i * page),
-		       (unsigned long long)q.pfn, patdev_cache_name(q.cache),
-		       q.flags & PATDEV_QUERY_DIRTY ? " dirty" : "",
-		       q.flags & PATDEV_QUERY_WRITE ? " writable" : "");
-	}
-	munmap(p, len);
+
+	if (access(OBJECTS, R_OK))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	f = fopen(OBJECTS, "r");
+	if (!f)
+		return fail(OBJECTS);
+	printf("\nobjects (%s):\n", OBJECTS);
+	while (fgets(line, sizeof(line), f))
+		printf("  %s", line);
+	fclose(f);
 	close(fd);
 	return 0;
 }
