@@ -17,7 +17,8 @@
  * prefaults it (SET_MMAP_FLAGS), fail part-way, the mmap after it filled
  * the first page table (16 entries, up to a 2 MiB boundary): the answer
  * must be ENOMEM and, once destroyed, nothing of the object may be left.
- * That the failed mmap's entries go first cannot be seen from here: CONFIG_PAGE_TABLE_CHECK ignores special entries (7.3
+ * That the failed mmap's entries go first cannot be seen from here:
+ * CONFIG_PAGE_TABLE_CHECK ignores special entries (7.3
  * mm/page_table_check.c), which is all a VM_PFNMAP vma has.
  *
  * Usage: patdev_faultinj KO (the module loaded from KO, freshly)

@@ -1702,7 +1702,7 @@ TEST_F(patdev, create_bad_input)
 	ASSERT_EQ(0, destroy(self->fd, off, 0));
 }
 
-static long vmstat(const char *name)
+static long vm_counter(const char *name)
 {
 	char key[64];
 	long val;
@@ -1766,11 +1766,11 @@ TEST_F(params, create_64mib_keeps_the_direct_map_large_pages)
 	unsigned long long off;
 	int i;
 
-	before = vmstat("direct_map_level2_splits");
+	before = vm_counter("direct_map_level2_splits");
 	if (before < 0)
-		SKIP(return, "no direct_map_level2_splits in /proc/vmstat");
+		SKIP(return, "no direct_map_level2_splits counter");
 	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &off));
-	after = vmstat("direct_map_level2_splits");
+	after = vm_counter("direct_map_level2_splits");
 	ASSERT_EQ(0, objinfo(self->fd, off / self->page, &info));
 	ASSERT_EQ(len / self->page, chunk_pages(&info));
 	for (i = 0; i < 9; i++)
@@ -1782,7 +1782,7 @@ TEST_F(params, create_64mib_keeps_the_direct_map_large_pages)
 		SKIP(return, "the allocator gave no 2 MiB chunk");
 	EXPECT_LE(after - before, small);
 	/* Restoring WB before freeing does not split anything either. */
-	EXPECT_EQ(after, vmstat("direct_map_level2_splits"));
+	EXPECT_EQ(after, vm_counter("direct_map_level2_splits"));
 }
 
 /* Last: it closes the fixture's file and leaves the module loaded. */

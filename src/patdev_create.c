@@ -31,11 +31,11 @@ static int patdev_create_charge(pgoff_t npages)
 	int ret = 0;
 
 	spin_lock(&charge_lock);
-	if (nr_created >= READ_ONCE(max_objects))
+	if (nr_created >= READ_ONCE(max_objects)) {
 		ret = -ENOSPC;
-	else if (created_pages > cap || npages > cap - created_pages)
+	} else if (created_pages > cap || npages > cap - created_pages) {
 		ret = -ENOMEM;
-	else {
+	} else {
 		nr_created++;
 		created_pages += npages;
 	}

@@ -10,7 +10,7 @@
 #include <linux/types.h>
 
 /* A 4 GiB list of single pages. */
-#define PATDEV_SGLIST_MAXSEG	(1U << 20)
+#define PATDEV_SGLIST_MAXSEG	1048576U
 
 /**
  * struct patdev_sgseg - one physically contiguous range

@@ -44,16 +44,16 @@ static int show(int fd, const char *name, unsigned long long off, int prot)
 		return fail("mmap");
 	if (ioctl(fd, PATDEV_IOC_OBJINFO, &info))
 		return fail("PATDEV_IOC_OBJINFO");
-	printf("\n%s: mmap offset %#llx -> object range at page offset %llu, %s, %llu pages, "
-	       "%llu segment(s), object mode %s\n", name, off,
-	       (unsigned long long)info.base_pgoff, info.kind == PATDEV_OBJ_SG ? "sg" : "anon",
-	       (unsigned long long)info.size / page, (unsigned long long)info.nsegs,
-	       patdev_cache_name(info.cache));
+	printf("\n%s: mmap offset %#llx -> object range at page offset %llu,", name, off,
+	       (unsigned long long)info.base_pgoff);
+	printf(" %s, %llu pages, %llu segment(s), object mode %s\n",
+	       info.kind == PATDEV_OBJ_SG ? "sg" : "anon", (unsigned long long)info.size / page,
+	       (unsigned long long)info.nsegs, patdev_cache_name(info.cache));
 	for (i = 0; i < NPAGES; i++) {
 		if (prot & PROT_WRITE)
 			p[i * page] = 0x5a;
 		else
-			(void)*(volatile unsigned char *)(p + i * page);
+			(void)__atomic_load_n(p + i * page, __ATOMIC_RELAXED);
 		memset(&q, 0, sizeof(q));
 		q.addr = (uintptr_t)(p + i * page);
 		if (ioctl(fd, PATDEV_IOC_QUERY, &q))
@@ -94,7 +94,8 @@ int main(int argc, char **argv)
 		return fail("PATDEV_IOC_CREATE");
 	if (show(fd, "FreeBSD's anonymous object (WC)", PATDEV_PGOFF_ANON * page,
 		 PROT_READ | PROT_WRITE) ||
-	    show(fd, "FreeBSD's scatter/gather object (UC; RAM gets UC-)", PATDEV_PGOFF_SG * page, PROT_READ) ||
+	    show(fd, "FreeBSD's scatter/gather object (UC; RAM gets UC-)",
+		 PATDEV_PGOFF_SG * page, PROT_READ) ||
 	    show(fd, "a created object (WB)", c.offset, PROT_READ | PROT_WRITE))
 		return 1;
 

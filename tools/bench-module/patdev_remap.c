@@ -66,6 +66,7 @@ static void remap_free(void)
 
 static int __init remap_init(void)
 {
+	const gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | __GFP_NORETRY;
 	unsigned int order = PMD_SHIFT - PAGE_SHIFT, left = npages;
 	int ret;
 
@@ -77,8 +78,7 @@ static int __init remap_init(void)
 
 		while (1U << order > left)
 			order--;
-		while (!(page = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | __GFP_NORETRY, order)) &&
-		       order)
+		while (!(page = alloc_pages(gfp, order)) && order)
 			order--;
 		if (!page) {
 			remap_free();
