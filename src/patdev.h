@@ -11,6 +11,7 @@
 #include <linux/mm_types.h>
 #include <linux/rwsem.h>
 #include <linux/seq_file.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <uapi/linux/patdev.h>
 
@@ -54,6 +55,9 @@ struct patdev_obj_ops {
  * @revoked: its entries were removed everywhere; faults SIGBUS
  * @revoke_lock: held for read while entries are entered, for write while
  *	@revoked is set, so that no entry is entered after the revocation
+ * @claim_lock: protects @claims
+ * @claims: mms of mmaps that prefaulted the object inside ->mmap, before
+ *	the core links the new vma where a revocation can find it
  * @owner: the open file that created it, while it is named
  * @owner_link: in the owner's list of objects (patdev_space_lock)
  * @chunks: chunks[i]: physically contiguous chunks of 1 << i pages
@@ -71,6 +75,8 @@ struct patdev_obj {
 	bool named;
 	bool revoked;
 	struct rw_semaphore revoke_lock;
+	spinlock_t claim_lock;
+	struct list_head claims;
 	struct patdev_file *owner;
 	struct list_head owner_link;
 	unsigned int chunks[PATDEV_CHUNK_ORDERS];
@@ -100,6 +106,8 @@ int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke);
 void patdev_space_release_file(struct patdev_file *owner);
 void patdev_space_show(struct seq_file *m);
 void patdev_obj_revoke(struct patdev_obj *obj);
+int patdev_obj_claim(struct patdev_obj *obj, struct mm_struct *mm);
+void patdev_obj_drop_claims(struct patdev_obj *obj);
 
 /* The modes an object may have: what x86 PAT can give RAM. */
 static inline bool patdev_cache_supported(enum patdev_cache cache)

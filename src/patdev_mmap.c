@@ -125,8 +125,10 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	atomic_inc(&obj->nmaps);
 	if (!prefault)
 		return 0;
-	n = patdev_prefault_vma(vma, vma->vm_start, vma->vm_end,
-				prefault == PATDEV_PREFAULT_WRITE);
+	n = patdev_obj_claim(obj, vma->vm_mm);
+	if (!n)
+		n = patdev_prefault_vma(vma, vma->vm_start, vma->vm_end,
+					prefault == PATDEV_PREFAULT_WRITE);
 	if (n >= 0)
 		return 0;
 	/*

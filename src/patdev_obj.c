@@ -22,6 +22,8 @@ void patdev_obj_init(struct patdev_obj *obj, enum patdev_obj_kind kind,
 	obj->npages = npages;
 	atomic_set(&obj->nmaps, 0);
 	init_rwsem(&obj->revoke_lock);
+	spin_lock_init(&obj->claim_lock);
+	INIT_LIST_HEAD(&obj->claims);
 	INIT_LIST_HEAD(&obj->owner_link);
 	obj->ops = ops;
 }
@@ -38,6 +40,7 @@ static void patdev_obj_release(struct kref *ref)
 
 	/* Out of the offset space first: nothing may find it from here on. */
 	patdev_space_remove(obj);
+	patdev_obj_drop_claims(obj);
 	patdev_create_uncharge(obj);
 	obj->ops->release(obj);
 	patdev_obj_count(-1);

@@ -18,7 +18,9 @@
 #include <linux/mount.h>
 #include <linux/mutex.h>
 #include <linux/pseudo_fs.h>
+#include <linux/sched/mm.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include "patdev.h"
 #include "patdev_cache_names.h"
 
@@ -214,19 +216,101 @@ void patdev_space_release_file(struct patdev_file *owner)
 	}
 }
 
+struct patdev_claim {
+	struct list_head link;
+	struct mm_struct *mm;
+};
+
+/* Moves the claims whose mapper is done (see below) to @done. */
+static void patdev_claims_prune(struct patdev_obj *obj, struct list_head *done)
+{
+	struct patdev_claim *c, *tmp;
+
+	list_for_each_entry_safe(c, tmp, &obj->claims, link) {
+		/*
+		 * The mapper holds its mmap lock for write from before its
+		 * claim until its vma is linked: once the lock can be taken,
+		 * that mmap is over.
+		 */
+		if (mmap_read_trylock(c->mm)) {
+			mmap_read_unlock(c->mm);
+			list_move(&c->link, done);
+		}
+	}
+}
+
+static void patdev_claims_free(struct list_head *list)
+{
+	struct patdev_claim *c, *tmp;
+
+	list_for_each_entry_safe(c, tmp, list, link) {
+		mmdrop(c->mm);
+		kfree(c);
+	}
+}
+
+/**
+ * patdev_obj_claim() - note an mmap about to enter entries of @obj
+ * @obj: the object
+ * @mm: the mapper's mm, its mmap lock held for write
+ *
+ * A prefault inside ->mmap enters entries before the core links the new
+ * vma into the offset space's mapping, where unmap_mapping_range() finds
+ * it: a revocation in between would miss them. The revocation therefore
+ * waits for the mmaps noted here to finish, then zaps. Claims of finished
+ * mmaps are pruned as new ones come, so the list stays short.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int patdev_obj_claim(struct patdev_obj *obj, struct mm_struct *mm)
+{
+	struct patdev_claim *c = kmalloc(sizeof(*c), GFP_KERNEL);
+	LIST_HEAD(done);
+
+	if (!c)
+		return -ENOMEM;
+	mmgrab(mm);
+	c->mm = mm;
+	spin_lock(&obj->claim_lock);
+	patdev_claims_prune(obj, &done);
+	list_add_tail(&c->link, &obj->claims);
+	spin_unlock(&obj->claim_lock);
+	patdev_claims_free(&done);
+	return 0;
+}
+
+/* As the object is freed. */
+void patdev_obj_drop_claims(struct patdev_obj *obj)
+{
+	patdev_claims_free(&obj->claims);
+}
+
 /**
  * patdev_obj_revoke() - remove every entry of @obj from every process
  * @obj: the object
  *
  * Faults and prefaults enter entries with revoke_lock held for read and
- * give up once @revoked is set, so none can be entered after the zap.
- * The vmas stay; touching them raises SIGBUS.
+ * give up once @revoked is set, so none can be entered after the zap;
+ * mmaps that prefaulted before that and whose vmas may not be linked yet
+ * are waited for (patdev_obj_claim()). The vmas stay; touching them
+ * raises SIGBUS.
  */
 void patdev_obj_revoke(struct patdev_obj *obj)
 {
+	struct patdev_claim *c;
+	LIST_HEAD(claims);
+
 	down_write(&obj->revoke_lock);
 	obj->revoked = true;
 	up_write(&obj->revoke_lock);
+	spin_lock(&obj->claim_lock);
+	list_splice_init(&obj->claims, &claims);
+	spin_unlock(&obj->claim_lock);
+	list_for_each_entry(c, &claims, link) {
+		mmap_read_lock(c->mm);
+		mmap_read_unlock(c->mm);
+	}
+	patdev_claims_free(&claims);
 	unmap_mapping_range(space_inode->i_mapping, (loff_t)obj->base << PAGE_SHIFT,
 			    (loff_t)patdev_obj_nslots(obj) << PMD_SHIFT, 1);
 }
