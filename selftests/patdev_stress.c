@@ -6,7 +6,12 @@
  * partial munmap, fork with mappings, prefault, MADV_DONTNEED (refused on
  * VM_PFNMAP), close while mapped, pread/pwrite, while a thread in each
  * worker hammers the query ioctls. Each worker owns one page of the shared
- * object and checks its own pattern there to the end.
+ * object and checks its own pattern there to the end. Workers also create
+ * objects of their own, publish their offsets, and destroy them (half the
+ * time revoking them) while the other workers map them with a prefault at
+ * mmap and prefault them again: every answer must be a success or ENXIO
+ * (destroyed, or revoked under the prefault), and a revoked mapping must
+ * have no entry left.
  *
  * Usage: patdev_stress [seconds] [workers]. Prints what it did; exit 0 on
  * success.
@@ -32,10 +37,16 @@
 static long page;
 static size_t obj_pages;
 
+#define MAXWORKERS 64
+
 struct shared {
 	unsigned long ops;
 	unsigned long queries;
+	unsigned long revoked;
+	unsigned long others_mapped;
 	int failed;
+	/* Offsets of the workers' created objects, 0 when none. */
+	unsigned long long offsets[MAXWORKERS];
 };
 
 static void fail(struct shared *sh, int w, const char *what)
@@ -110,7 +121,66 @@ static int prefault_ok(int fd, void *p, size_t len, unsigned int *seed)
 	return ioctl(fd, PATDEV_IOC_PREFAULT, &pf) || pf.npages != obj_pages;
 }
 
-static void worker(int w, double seconds, struct shared *sh)
+/* Creates an object, uses it, destroys it; revokes half the time. */
+static int own_object(int fd, int w, struct shared *sh, unsigned int *seed)
+{
+	struct patdev_create c = {
+		.kind = rand_r(seed) & 1 ? PATDEV_OBJ_ANON : PATDEV_OBJ_SG,
+		.size = 4 * page, .cache = PATDEV_CACHE_WC,
+	};
+	int revoke = rand_r(seed) & 1;
+	struct patdev_destroy d = { .flags = revoke ? PATDEV_DESTROY_REVOKE : 0 };
+	struct patdev_range_query r = { .len = 4 * page };
+	unsigned char *m;
+	size_t i;
+
+	if (ioctl(fd, PATDEV_IOC_CREATE, &c))
+		return -1;
+	__atomic_store_n(&sh->offsets[w], c.offset, __ATOMIC_RELAXED);
+	m = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, c.offset);
+	if (m == MAP_FAILED)
+		return -1;
+	for (i = 0; i < 4; i++)
+		m[i * page] = (unsigned char)(w + i);
+	for (i = 0; i < 4; i++)
+		if (m[i * page] != (unsigned char)(w + i))
+			return -1;
+	/* Let the others find it for a moment. */
+	usleep(rand_r(seed) % 2000);
+	__atomic_store_n(&sh->offsets[w], 0, __ATOMIC_RELAXED);
+	d.offset = c.offset;
+	if (ioctl(fd, PATDEV_IOC_DESTROY, &d))
+		return -1;
+	r.addr = (uintptr_t)m;
+	if (ioctl(fd, PATDEV_IOC_RANGE_QUERY, &r) || (revoke && r.resident))
+		return -1;
+	if (revoke)
+		__atomic_fetch_add(&sh->revoked, 1, __ATOMIC_RELAXED);
+	return munmap(m, 4 * page);
+}
+
+/* Maps another worker's object, prefaulting at mmap, then prefaults again. */
+static int others_object(int fd_prefault, int w, int nworkers, struct shared *sh,
+			 unsigned int *seed)
+{
+	unsigned long long off = __atomic_load_n(&sh->offsets[rand_r(seed) % nworkers],
+						 __ATOMIC_RELAXED);
+	struct patdev_prefault pf = { .len = 4 * page, .flags = PATDEV_PREFAULT_READ };
+	unsigned char *m;
+
+	if (!off)
+		return 0;
+	m = mmap(NULL, 4 * page, PROT_READ, MAP_SHARED, fd_prefault, off);
+	if (m == MAP_FAILED)
+		return errno == ENXIO ? 0 : -1;
+	pf.addr = (uintptr_t)m;
+	if (ioctl(fd_prefault, PATDEV_IOC_PREFAULT, &pf) && errno != ENXIO)
+		return -1;
+	__atomic_fetch_add(&sh->others_mapped, 1, __ATOMIC_RELAXED);
+	return munmap(m, 4 * page);
+}
+
+static void worker(int w, int nworkers, double seconds, struct shared *sh)
 {
 	size_t len = obj_pages * page, own = (size_t)w * page;
 	unsigned long gen = 0, ops = 0;
@@ -118,11 +188,13 @@ static void worker(int w, double seconds, struct shared *sh)
 	struct querier q = { 0 };
 	unsigned char *p, buf[64];
 	struct timespec t0, t;
+	struct patdev_mmap_flags mf = { .flags = PATDEV_PREFAULT_READ };
 	pthread_t thread;
-	int fd, status;
+	int fd, fd_prefault, status;
 
 	fd = open(DEV, O_RDWR);
-	if (fd < 0)
+	fd_prefault = open(DEV, O_RDWR);
+	if (fd < 0 || fd_prefault < 0 || ioctl(fd_prefault, PATDEV_IOC_SET_MMAP_FLAGS, &mf))
 		return fail(sh, w, "open");
 	p = patdev_map(fd, len, PROT_READ | PROT_WRITE, PATDEV_PGOFF_ANON, 0);
 	if (p == MAP_FAILED)
@@ -140,7 +212,7 @@ static void worker(int w, double seconds, struct shared *sh)
 		int fd2;
 		pid_t pid;
 
-		switch (rand_r(&seed) % 8) {
+		switch (rand_r(&seed) % 10) {
 		case 0:	/* new mapping of random length, check, rewrite */
 			mlen = own + (1 + rand_r(&seed) % obj_pages) * page;
 			m = patdev_map(fd, mlen, PROT_READ | PROT_WRITE, PATDEV_PGOFF_ANON, 0);
@@ -189,6 +261,14 @@ static void worker(int w, double seconds, struct shared *sh)
 			    memcmp(buf, p + own, sizeof(buf)))
 				return fail(sh, w, "pread");
 			break;
+		case 7:	/* an object of its own, destroyed or revoked under the others */
+			if (own_object(fd, w, sh, &seed))
+				return fail(sh, w, "own object");
+			break;
+		case 8:	/* another worker's object, maybe destroyed or revoked meanwhile */
+			if (others_object(fd_prefault, w, nworkers, sh, &seed))
+				return fail(sh, w, "another worker's object");
+			break;
 		default: /* the mmap rules keep answering */
 			if (mmap(NULL, page, PROT_READ, MAP_PRIVATE, fd, 0) != MAP_FAILED ||
 			    errno != EINVAL)
@@ -212,6 +292,7 @@ static void worker(int w, double seconds, struct shared *sh)
 	__atomic_fetch_add(&sh->ops, ops, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&sh->queries, q.count, __ATOMIC_RELAXED);
 	munmap(p, len);
+	close(fd_prefault);
 	close(fd);
 }
 
@@ -281,13 +362,14 @@ int main(int argc, char **argv)
 	page = sysconf(_SC_PAGESIZE);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	fd = open(DEV, O_RDWR);
-	if (sh == MAP_FAILED || fd < 0 || nworkers < 1 || race_first_mmap(fd, nworkers)) {
+	if (sh == MAP_FAILED || fd < 0 || nworkers < 1 || nworkers > MAXWORKERS ||
+	    race_first_mmap(fd, nworkers)) {
 		fprintf(stderr, "stress: setup failed\n");
 		return 1;
 	}
 	for (w = 0; w < nworkers; w++) {
 		if (fork() == 0) {
-			worker(w, seconds, sh);
+			worker(w, nworkers, seconds, sh);
 			_exit(sh->failed);
 		}
 	}
@@ -304,7 +386,8 @@ int main(int argc, char **argv)
 		ok = 0;
 	printf("stress: %d processes (each + 1 query thread), %.0f s, %lu operations, ",
 	       nworkers, seconds, sh->ops);
-	printf("%lu query rounds: %s\n", sh->queries, ok && !sh->failed ? "PASS" : "FAIL");
+	printf("%lu query rounds, %lu revocations, %lu mappings of another's object: %s\n",
+	       sh->queries, sh->revoked, sh->others_mapped, ok && !sh->failed ? "PASS" : "FAIL");
 	close(fd);
 	return !(ok && !sh->failed);
 }

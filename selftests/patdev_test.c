@@ -1563,12 +1563,13 @@ TEST_F(patdev, release_of_creating_file_removes_the_name)
 /*
  * DESTROY with REVOKE in one process removes the object's entries in
  * another, which mapped it through another device node (same device, own
- * inode): the offset space is one address_space for every open. A second
+ * inode, on devtmpfs where device nodes work): the offset space is one
+ * address_space for every open. A second
  * created object and the shared anonymous object stay mapped.
  */
 TEST_F(patdev, revoke_removes_one_object_everywhere_and_nothing_else)
 {
-	const char *alias = "/tmp/patdev-alias";
+	const char *alias = "/dev/patdev-test-alias";
 	size_t len = 4 * self->page;
 	unsigned long long a, b;
 	unsigned char *pa, *pb, *pn;
@@ -1717,6 +1718,45 @@ static long vm_counter(const char *name)
 		}
 	fclose(f);
 	return -1;
+}
+
+/* CREATE whose answer cannot be written back leaves no object behind. */
+TEST_F(patdev, create_answer_unwritable_efault_and_nothing_left)
+{
+	long before = live_objects();
+	struct patdev_create *c;
+
+	ASSERT_GE(before, 0);
+	c = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	c->kind = PATDEV_OBJ_ANON;
+	c->size = self->page;
+	c->cache = PATDEV_CACHE_WB;
+	ASSERT_EQ(0, mprotect(c, self->page, PROT_READ));
+	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_CREATE, c));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(before, live_objects());
+	munmap(c, self->page);
+}
+
+/* ABI 0.2's shorter OBJINFO is still answered, with its own layout. */
+TEST_F(patdev, objinfo_of_abi_0_2_still_answered)
+{
+	struct {
+		__u64 pgoff, kind, size, cache, nmaps, nsegs, flags, reserved;
+	} old = { .pgoff = PATDEV_PGOFF_SG };
+	struct patdev_objinfo info;
+
+	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_SG, &info));
+	ASSERT_EQ(0, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x02, old), &old));
+	ASSERT_EQ(PATDEV_OBJ_SG, old.kind);
+	ASSERT_EQ(info.size, old.size);
+	ASSERT_EQ(info.cache, old.cache);
+	ASSERT_EQ(info.nsegs, old.nsegs);
+	ASSERT_EQ(0, old.reserved);
+	old.reserved = 1;
+	ASSERT_EQ(-1, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x02, old), &old));
+	ASSERT_EQ(EINVAL, errno);
 }
 
 TEST_F(params, create_caps_objects_and_memory)

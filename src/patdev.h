@@ -51,7 +51,7 @@ struct patdev_obj_ops {
  * @nmaps: number of vmas currently mapping the object
  * @readonly: no writable mapping may be made
  * @created: made by PATDEV_IOC_CREATE (counted against the caps)
- * @named: mmap and OBJINFO may still find it (patdev_space_lock)
+ * @named: mmap and OBJINFO may still find it (space_lock)
  * @revoked: its entries were removed everywhere; faults SIGBUS
  * @revoke_lock: held for read while entries are entered, for write while
  *	@revoked is set, so that no entry is entered after the revocation
@@ -59,7 +59,7 @@ struct patdev_obj_ops {
  * @claims: mms of mmaps that prefaulted the object inside ->mmap, before
  *	the core links the new vma where a revocation can find it
  * @owner: the open file that created it, while it is named
- * @owner_link: in the owner's list of objects (patdev_space_lock)
+ * @owner_link: in the owner's list of objects (space_lock)
  * @chunks: chunks[i]: physically contiguous chunks of 1 << i pages
  * @ops: kind-specific operations
  */
@@ -75,7 +75,7 @@ struct patdev_obj {
 	bool named;
 	bool revoked;
 	struct rw_semaphore revoke_lock;
-	spinlock_t claim_lock;
+	spinlock_t claim_lock;	/* protects @claims */
 	struct list_head claims;
 	struct patdev_file *owner;
 	struct list_head owner_link;
@@ -93,6 +93,19 @@ void patdev_obj_put(struct patdev_obj *obj);
 pgprot_t patdev_obj_pgprot(const struct patdev_obj *obj, pgprot_t prot);
 int patdev_obj_pfn(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn);
 long patdev_ioctl_objinfo(void __user *arg);
+/* ABI 0.2's OBJINFO: the answer of 0.3 up to @flags, then @reserved. */
+struct patdev_objinfo_0_2 {
+	__u64 pgoff;
+	__u64 kind;
+	__u64 size;
+	__u64 cache;
+	__u64 nmaps;
+	__u64 nsegs;
+	__u64 flags;
+	__u64 reserved;
+};
+#define PATDEV_IOC_OBJINFO_0_2	_IOWR(PATDEV_IOC_MAGIC, 0x02, struct patdev_objinfo_0_2)
+long patdev_ioctl_objinfo_0_2(void __user *arg);
 
 /* patdev_space.c: the offset space, one address_space for every open */
 int patdev_space_init(void);
@@ -104,6 +117,7 @@ struct patdev_obj *patdev_space_lookup(pgoff_t pgoff);
 void patdev_space_name(struct patdev_obj *obj, struct patdev_file *owner);
 int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke);
 void patdev_space_release_file(struct patdev_file *owner);
+struct patdev_obj *patdev_space_forget(struct patdev_obj *obj);
 void patdev_space_show(struct seq_file *m);
 void patdev_obj_revoke(struct patdev_obj *obj);
 int patdev_obj_claim(struct patdev_obj *obj, struct mm_struct *mm);
@@ -122,8 +136,8 @@ void patdev_free_pages(struct page *page, unsigned int order);
 void patdev_obj_stats(long *objs, long *pages);
 void patdev_obj_count(long delta);
 void patdev_obj_check_leaks(void);
-int patdev_chunk_set_memtype(struct page *page, unsigned int order, enum patdev_cache cache);
-void patdev_chunk_free(struct page *page, unsigned int order, enum patdev_cache cache);
+int patdev_range_set_memtype(struct page *page, unsigned long npages, enum patdev_cache cache);
+void patdev_range_restore_wb(struct page *page, unsigned long npages, enum patdev_cache cache);
 
 /* patdev_pat.c: what the CPU's PAT makes of an entry's cache bits */
 void patdev_pat_init(void);
@@ -173,7 +187,7 @@ void patdev_sglist_test_init(struct dentry *dir);
  * struct patdev_file - state of one open file
  * @mmap_prefault: PATDEV_PREFAULT_* applied to every later mmap, or 0
  * @show_pfn: the opener had CAP_SYS_ADMIN, so PATDEV_IOC_QUERY tells PFNs
- * @objects: the named objects this file created (patdev_space_lock)
+ * @objects: the named objects this file created (space_lock, patdev_space.c)
  */
 struct patdev_file {
 	u32 mmap_prefault;

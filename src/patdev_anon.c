@@ -72,6 +72,6 @@ struct patdev_obj *patdev_anon_get(void)
 void patdev_anon_exit(void)
 {
 	/* No mapping can exist here: each holds the file, hence the module. */
-	patdev_obj_put(anon_shared);
+	patdev_obj_put(patdev_space_forget(anon_shared));
 	anon_shared = NULL;
 }

@@ -101,13 +101,17 @@ long patdev_ioctl_create(struct patdev_file *pfile, void __user *arg)
 	/* From here on, freeing the object uncharges it. */
 	obj->created = true;
 	obj->readonly = c.flags & PATDEV_CREATE_READONLY;
-	patdev_space_name(obj, pfile);
+	/*
+	 * Answered before the object is named: once it is, another thread
+	 * of this file may destroy and free it at once.
+	 */
 	c.offset = (u64)obj->base << PAGE_SHIFT;
 	if (copy_to_user(arg, &c, sizeof(c))) {
-		/* Mappings made meanwhile keep it, as after any DESTROY. */
-		patdev_space_destroy(pfile, obj->base, false);
+		/* Never named, so never seen: gone with this reference. */
+		patdev_obj_put(obj);
 		return -EFAULT;
 	}
+	patdev_space_name(obj, pfile);
 	return 0;
 }
 
@@ -119,7 +123,7 @@ long patdev_ioctl_destroy(struct patdev_file *pfile, void __user *arg)
 		return -EFAULT;
 	if (d.reserved || (d.flags & ~PATDEV_DESTROY_REVOKE) || !PAGE_ALIGNED(d.offset))
 		return -EINVAL;
-	/* The module's own objects are not anyone's to destroy. */
+	/* The module's own objects (their names and ranges) are no one's to destroy. */
 	if (d.offset >> PAGE_SHIFT == PATDEV_PGOFF_ANON ||
 	    d.offset >> PAGE_SHIFT == PATDEV_PGOFF_SG)
 		return -EPERM;

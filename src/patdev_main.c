@@ -72,6 +72,8 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return patdev_ioctl_query(file->private_data, uarg);
 	case PATDEV_IOC_OBJINFO:
 		return patdev_ioctl_objinfo(uarg);
+	case PATDEV_IOC_OBJINFO_0_2:
+		return patdev_ioctl_objinfo_0_2(uarg);
 	case PATDEV_IOC_PREFAULT:
 		return patdev_ioctl_prefault(uarg);
 	case PATDEV_IOC_RANGE_QUERY:

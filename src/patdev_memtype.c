@@ -96,43 +96,47 @@ void patdev_obj_check_leaks(void)
 }
 
 /**
- * patdev_chunk_set_memtype() - give a chunk of RAM the kernel memtype @cache
- * @page: the chunk's first page, fresh from patdev_alloc_pages(), still WB
- * @order: the chunk's order
+ * patdev_range_set_memtype() - give physically contiguous RAM the kernel
+ * memtype @cache
+ * @page: the first page, the range fresh from patdev_alloc_pages(), still WB
+ * @npages: pages in the range
  * @cache: WB, WC or UC- (RAM cannot be strong UC)
  *
- * The change goes through the chunk's direct-map range: a 2 MiB-aligned
- * 2 MiB chunk keeps its 2 MiB direct-map page, changed in place, where
- * set_pages_array_*() would split it page by page, for good.
+ * The change goes through the range's direct-map addresses, in one call:
+ * a 2 MiB-aligned 2 MiB run keeps its 2 MiB direct-map page, changed in
+ * place, where set_pages_array_*() would split it page by page, for good;
+ * and one call flushes the caches and TLBs once for the whole range.
  *
  * set_memory_*() can fail half-way, after changing part of the direct map
  * (a split that cannot allocate a page table); its own error path only
- * drops the memtype reservation. WB is then restored on the whole chunk,
+ * drops the memtype reservation. WB is then restored on the whole range,
  * so that the caller may free it as WB; if even that fails,
  * patdev_free_pages() leaks what is still not WB.
  *
  * Return: 0, -EINVAL for a mode no object may have, or -ENOMEM.
  */
-int patdev_chunk_set_memtype(struct page *page, unsigned int order, enum patdev_cache cache)
+int patdev_range_set_memtype(struct page *page, unsigned long npages, enum patdev_cache cache)
 {
 	unsigned long addr = (unsigned long)page_address(page);
 	int ret;
 
+	if (npages > INT_MAX)
+		return -ENOMEM;
 	switch (cache) {
 	case PATDEV_CACHE_WB:
 		return 0;
 	case PATDEV_CACHE_WC:
-		ret = set_memory_wc(addr, 1 << order);
+		ret = set_memory_wc(addr, npages);
 		break;
 	case PATDEV_CACHE_UC_MINUS:
-		ret = set_memory_uc(addr, 1 << order);
+		ret = set_memory_uc(addr, npages);
 		break;
 	default:
 		return -EINVAL;
 	}
 	if (!ret)
 		return 0;
-	if (set_memory_wb(addr, 1 << order))
+	if (set_memory_wb(addr, npages))
 		pr_warn("patdev: restoring WB after a failed memtype change failed\n");
 	/*
 	 * RAM the module just allocated cannot have a conflicting memtype:
@@ -142,17 +146,17 @@ int patdev_chunk_set_memtype(struct page *page, unsigned int order, enum patdev_
 }
 
 /**
- * patdev_chunk_free() - restore WB on a chunk patdev_chunk_set_memtype()
- * set to @cache, then free it
- * @page: the chunk's first page
- * @order: its order
+ * patdev_range_restore_wb() - undo patdev_range_set_memtype()
+ * @page: the first page of the range
+ * @npages: pages in the range
  * @cache: the mode it was set to (WB: it was never changed)
+ *
+ * Pages that stay non-WB (the call failed) are leaked by
+ * patdev_free_pages() later, never handed back to the allocator.
  */
-void patdev_chunk_free(struct page *page, unsigned int order, enum patdev_cache cache)
+void patdev_range_restore_wb(struct page *page, unsigned long npages, enum patdev_cache cache)
 {
 	if (cache != PATDEV_CACHE_WB &&
-	    set_memory_wb((unsigned long)page_address(page), 1 << order))
-		pr_warn("patdev: restoring WB on %u pages failed\n", 1U << order);
-	/* Whatever is still not WB is leaked there. */
-	patdev_free_pages(page, order);
+	    set_memory_wb((unsigned long)page_address(page), npages))
+		pr_warn("patdev: restoring WB on %lu pages failed\n", npages);
 }

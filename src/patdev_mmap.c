@@ -125,7 +125,8 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	atomic_inc(&obj->nmaps);
 	if (!prefault)
 		return 0;
-	n = patdev_obj_claim(obj, vma->vm_mm);
+	/* Only created objects can be revoked (see patdev_obj_claim()). */
+	n = obj->created ? patdev_obj_claim(obj, vma->vm_mm) : 0;
 	if (!n)
 		n = patdev_prefault_vma(vma, vma->vm_start, vma->vm_end,
 					prefault == PATDEV_PREFAULT_WRITE);

@@ -129,33 +129,70 @@ struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff, pgoff_t create_npages)
 	}
 }
 
+/* Answers @info for the object @info->pgoff names; the rest is output. */
+static int patdev_objinfo_fill(struct patdev_objinfo *info)
+{
+	struct patdev_obj *obj = patdev_obj_lookup(info->pgoff, 0);
+	u64 pgoff = info->pgoff;
+	unsigned int i;
+
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	memset(info, 0, sizeof(*info));
+	info->pgoff = pgoff;
+	info->kind = obj->kind;
+	info->size = (u64)obj->npages << PAGE_SHIFT;
+	info->cache = obj->cache;
+	info->nmaps = atomic_read(&obj->nmaps);
+	info->nsegs = obj->ops->nsegs ? obj->ops->nsegs(obj) : 0;
+	info->flags = (obj->readonly ? PATDEV_OBJ_READONLY : 0) |
+		      (obj->created ? PATDEV_OBJ_CREATED : 0);
+	info->base_pgoff = obj->base;
+	for (i = 0; i < PATDEV_CHUNK_ORDERS; i++)
+		info->chunks[i] = obj->chunks[i];
+	patdev_obj_put(obj);
+	return 0;
+}
+
 long patdev_ioctl_objinfo(void __user *arg)
 {
 	struct patdev_objinfo info;
-	struct patdev_obj *obj;
-	unsigned int i;
-	u64 pgoff;
+	int ret;
 
 	if (copy_from_user(&info, arg, sizeof(info)))
 		return -EFAULT;
 	if (info.reserved)
 		return -EINVAL;
-	obj = patdev_obj_lookup(info.pgoff, 0);
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
-	pgoff = info.pgoff;
-	memset(&info, 0, sizeof(info));
-	info.pgoff = pgoff;
-	info.kind = obj->kind;
-	info.size = (u64)obj->npages << PAGE_SHIFT;
-	info.cache = obj->cache;
-	info.nmaps = atomic_read(&obj->nmaps);
-	info.nsegs = obj->ops->nsegs ? obj->ops->nsegs(obj) : 0;
-	info.flags = (obj->readonly ? PATDEV_OBJ_READONLY : 0) |
-		     (obj->created ? PATDEV_OBJ_CREATED : 0);
-	info.base_pgoff = obj->base;
-	for (i = 0; i < PATDEV_CHUNK_ORDERS; i++)
-		info.chunks[i] = obj->chunks[i];
-	patdev_obj_put(obj);
+	ret = patdev_objinfo_fill(&info);
+	if (ret)
+		return ret;
 	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+/*
+ * ABI 0.2's OBJINFO: still answered, so that a 0.2 program keeps working
+ * (its @nsegs now counts the anonymous objects' segments too).
+ */
+long patdev_ioctl_objinfo_0_2(void __user *arg)
+{
+	struct patdev_objinfo_0_2 old;
+	struct patdev_objinfo info;
+	int ret;
+
+	BUILD_BUG_ON(PATDEV_IOC_OBJINFO_0_2 == PATDEV_IOC_OBJINFO);
+	if (copy_from_user(&old, arg, sizeof(old)))
+		return -EFAULT;
+	if (old.reserved)
+		return -EINVAL;
+	info.pgoff = old.pgoff;
+	ret = patdev_objinfo_fill(&info);
+	if (ret)
+		return ret;
+	old.kind = info.kind;
+	old.size = info.size;
+	old.cache = info.cache;
+	old.nmaps = info.nmaps;
+	old.nsegs = info.nsegs;
+	old.flags = info.flags & PATDEV_OBJ_READONLY;
+	return copy_to_user(arg, &old, sizeof(old)) ? -EFAULT : 0;
 }

@@ -2,9 +2,9 @@
 /*
  * RAM objects: memory the module allocates as physically contiguous
  * chunks of up to 2 MiB, described by an sglist so that the OBJT_SG pager
- * finds any page's frame in O(log n), with the memory type set chunk by
- * chunk through the chunk's direct-map range (see
- * patdev_chunk_set_memtype(): 2 MiB chunks keep their 2 MiB direct-map
+ * finds any page's frame in O(log n), with the memory type set segment by
+ * segment (runs of adjacent chunks) through their direct-map range (see
+ * patdev_range_set_memtype(): 2 MiB chunks keep their 2 MiB direct-map
  * pages).
  *
  * x86 trap: vmf_insert_pfn_prot() with a WC protection on ordinary RAM
@@ -26,26 +26,46 @@ struct patdev_chunk {
 
 struct patdev_ram {
 	enum patdev_cache cache;
+	struct patdev_sglist *sg;
 	unsigned long nchunks;
 	struct patdev_chunk chunk[];
 };
 
-/* Frees chunks [from, to) of @ram, which have the memtype @cache. */
-static void patdev_ram_free_chunks(struct patdev_ram *ram, unsigned long from,
-				   unsigned long to, enum patdev_cache cache)
+static struct page *patdev_seg_page(const struct patdev_sgseg *seg)
 {
-	for (; from < to; from++) {
-		patdev_chunk_free(ram->chunk[from].page, ram->chunk[from].order, cache);
+	return pfn_to_page(PHYS_PFN(seg->paddr));
+}
+
+/* Sets WB again on segments [0, n) of @ram, which have the mode @cache. */
+static void patdev_ram_restore_wb(struct patdev_ram *ram, unsigned int n,
+				  enum patdev_cache cache)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		patdev_range_restore_wb(patdev_seg_page(&ram->sg->seg[i]),
+					ram->sg->seg[i].len >> PAGE_SHIFT, cache);
+}
+
+/* Frees the chunks and what describes them; they are WB again. */
+static void patdev_ram_free(struct patdev_ram *ram)
+{
+	unsigned long i;
+
+	for (i = 0; i < ram->nchunks; i++) {
+		patdev_free_pages(ram->chunk[i].page, ram->chunk[i].order);
 		cond_resched();
 	}
+	patdev_sglist_free(ram->sg);
+	kvfree(ram);
 }
 
 static void patdev_ram_release(void *data)
 {
 	struct patdev_ram *ram = data;
 
-	patdev_ram_free_chunks(ram, 0, ram->nchunks, ram->cache);
-	kvfree(ram);
+	patdev_ram_restore_wb(ram, ram->sg->nseg, ram->cache);
+	patdev_ram_free(ram);
 }
 
 /*
@@ -117,8 +137,7 @@ static struct patdev_ram *patdev_ram_alloc(pgoff_t npages, const u8 *orders,
 	}
 	return ram;
 err:
-	patdev_ram_free_chunks(ram, 0, ram->nchunks, PATDEV_CACHE_WB);
-	kvfree(ram);
+	patdev_ram_free(ram);
 	return ERR_PTR(ret);
 }
 
@@ -140,36 +159,41 @@ struct patdev_obj *patdev_ram_obj_create(enum patdev_obj_kind kind, pgoff_t npag
 					 enum patdev_cache cache, const u8 *orders,
 					 unsigned int norders)
 {
-	struct patdev_sglist *sg = NULL;
 	struct patdev_obj *obj;
 	struct patdev_ram *ram;
-	unsigned long i, set = 0;
-	int ret = -ENOMEM;
+	unsigned int set;
+	unsigned long i;
+	int ret;
 
 	ram = patdev_ram_alloc(npages, orders, norders);
 	if (IS_ERR(ram))
 		return ERR_CAST(ram);
-	if (ram->nchunks <= PATDEV_SGLIST_MAXSEG)
-		sg = patdev_sglist_alloc(ram->nchunks, GFP_KERNEL | __GFP_NOWARN);
-	if (!sg)
+	ret = -ENOMEM;
+	if (ram->nchunks > PATDEV_SGLIST_MAXSEG)
+		goto err;
+	ram->sg = patdev_sglist_alloc(ram->nchunks, GFP_KERNEL | __GFP_NOWARN);
+	if (!ram->sg)
 		goto err;
 	for (i = 0; i < ram->nchunks; i++)
 		/* Adjacent chunks merge into one segment, as sglist(9) does. */
-		if (patdev_sglist_append_phys(sg, PFN_PHYS(page_to_pfn(ram->chunk[i].page)),
+		if (patdev_sglist_append_phys(ram->sg, PFN_PHYS(page_to_pfn(ram->chunk[i].page)),
 					      PAGE_SIZE << ram->chunk[i].order))
 			goto err;
-	for (set = 0; set < ram->nchunks; set++) {
-		ret = patdev_chunk_set_memtype(ram->chunk[set].page, ram->chunk[set].order, cache);
-		if (ret)
+	for (set = 0; set < ram->sg->nseg; set++) {
+		ret = patdev_range_set_memtype(patdev_seg_page(&ram->sg->seg[set]),
+					       ram->sg->seg[set].len >> PAGE_SHIFT, cache);
+		if (ret) {
+			/* The failed segment is WB again; the earlier ones are not. */
+			patdev_ram_restore_wb(ram, set, cache);
 			goto err;
+		}
 		cond_resched();
 	}
 	ram->cache = cache;
-	obj = patdev_sg_obj_create(kind, sg, cache, patdev_ram_release, ram);
-	/* The object holds the list now, or nothing does on failure. */
-	patdev_sglist_free(sg);
-	sg = NULL;
+	/* The object takes its own reference to the list; @ram keeps one. */
+	obj = patdev_sg_obj_create(kind, ram->sg, cache, patdev_ram_release, ram);
 	if (IS_ERR(obj)) {
+		patdev_ram_restore_wb(ram, ram->sg->nseg, cache);
 		ret = PTR_ERR(obj);
 		goto err;
 	}
@@ -183,9 +207,6 @@ struct patdev_obj *patdev_ram_obj_create(enum patdev_obj_kind kind, pgoff_t npag
 	}
 	return obj;
 err:
-	patdev_sglist_free(sg);
-	patdev_ram_free_chunks(ram, 0, set, cache);
-	patdev_ram_free_chunks(ram, set, ram->nchunks, PATDEV_CACHE_WB);
-	kvfree(ram);
+	patdev_ram_free(ram);
 	return ERR_PTR(ret);
 }

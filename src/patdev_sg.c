@@ -124,5 +124,5 @@ struct patdev_obj *patdev_sg_get(void)
 void patdev_sg_exit(void)
 {
 	/* No mapping can exist here: each holds the file, hence the module. */
-	patdev_obj_put(sg_obj);
+	patdev_obj_put(patdev_space_forget(sg_obj));
 }

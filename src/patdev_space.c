@@ -57,6 +57,9 @@ static struct file_system_type patdev_fs_type = {
 
 int patdev_space_init(void)
 {
+	/* The names below the first range must not share a slot with one. */
+	BUILD_BUG_ON(PATDEV_PGOFF_FIRST_RANGE % (1 << PATDEV_SLOT_SHIFT));
+	BUILD_BUG_ON(PATDEV_PGOFF_SG >= PATDEV_PGOFF_FIRST_RANGE);
 	space_mnt = kern_mount(&patdev_fs_type);
 	if (IS_ERR(space_mnt))
 		return PTR_ERR(space_mnt);
@@ -185,7 +188,7 @@ int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke)
 	if (!obj || !obj->named || obj->base != pgoff)
 		ret = -ENXIO;
 	else if (obj->owner != owner)
-		ret = -EPERM;
+		ret = -EPERM;	/* another file's, or the module's own */
 	else
 		patdev_space_unname(obj);
 	mutex_unlock(&space_lock);
@@ -195,6 +198,22 @@ int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke)
 		patdev_obj_revoke(obj);
 	patdev_obj_put(obj);
 	return 0;
+}
+
+/**
+ * patdev_space_forget() - remove the name of one of the module's objects
+ * @obj: the anonymous or scatter/gather object, as the module unloads
+ *
+ * Return: @obj, whose name's reference the caller now holds.
+ */
+struct patdev_obj *patdev_space_forget(struct patdev_obj *obj)
+{
+	if (!obj)
+		return NULL;
+	mutex_lock(&space_lock);
+	patdev_space_unname(obj);
+	mutex_unlock(&space_lock);
+	return obj;
 }
 
 /* The open file @owner is released: the objects it created lose their names. */
@@ -307,7 +326,9 @@ void patdev_obj_revoke(struct patdev_obj *obj)
 	list_splice_init(&obj->claims, &claims);
 	spin_unlock(&obj->claim_lock);
 	list_for_each_entry(c, &claims, link) {
-		mmap_read_lock(c->mm);
+		/* Killed: the zap below still runs, the process is going anyway. */
+		if (mmap_read_lock_killable(c->mm))
+			break;
 		mmap_read_unlock(c->mm);
 	}
 	patdev_claims_free(&claims);
@@ -328,7 +349,7 @@ void patdev_space_show(struct seq_file *m)
 			   obj->kind == PATDEV_OBJ_ANON ? "anon" : "sg", obj->npages,
 			   patdev_cache_names[obj->cache], atomic_read(&obj->nmaps),
 			   obj->readonly ? " readonly" : "", obj->created ? " created" : "",
-			   obj->named ? "" : " destroyed", obj->revoked ? " revoked" : "");
+			   obj->named ? "" : " unnamed", obj->revoked ? " revoked" : "");
 		if (obj->ops->show)
 			obj->ops->show(obj, m);
 	}

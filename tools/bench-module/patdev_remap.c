@@ -31,7 +31,7 @@ static int remap_mmap(struct file *file, struct vm_area_struct *vma)
 	unsigned int i;
 	int ret;
 
-	if (!(vma->vm_flags & VM_SHARED) || vma->vm_pgoff ||
+	if (!(vma->vm_flags & VM_MAYSHARE) || vma->vm_pgoff ||
 	    vma_pages(vma) > npages)
 		return -EINVAL;
 	for (i = 0; i < nchunks && addr < vma->vm_end; i++) {
@@ -70,8 +70,10 @@ static int __init remap_init(void)
 	unsigned int order = PMD_SHIFT - PAGE_SHIFT, left = npages;
 	int ret;
 
+	if (!npages)
+		return -EINVAL;
 	chunks = kvcalloc(npages, sizeof(*chunks), GFP_KERNEL);
-	if (!chunks || !npages)
+	if (!chunks)
 		return -ENOMEM;
 	while (left) {
 		struct page *page = NULL;

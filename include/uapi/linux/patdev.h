@@ -160,9 +160,11 @@ struct patdev_objinfo {
  * @offset: out: the mmap offset, in bytes, of the object's first page
  * @reserved: in: must be zero; out: zero
  *
- * The object zeroed, with its memory type already set. It is named by
+ * The object is zeroed, with its memory type already set. It is named by
  * @offset until PATDEV_IOC_DESTROY or until the open file that made it is
  * released; mappings keep it alive after that. Offsets are never reused.
+ * Objects made with chunks under 2 MiB in WC or UC- split the kernel's 2 MiB
+ * direct-map pages around them for good (x86 does not merge them back).
  * Errors: EINVAL (bad field), ENOSPC (as many objects as the module
  * parameter max_objects allows), ENOMEM (past the module parameter
  * max_mb of created memory, or no memory), EINTR (killed while allocating).
@@ -182,7 +184,8 @@ struct patdev_create {
 /**
  * struct patdev_destroy - remove an object's name (PATDEV_IOC_DESTROY)
  * @offset: in: the offset PATDEV_IOC_CREATE answered, through the same open
- *	file (ENXIO if it names nothing, EPERM if another file made it)
+ *	file (ENXIO if it names nothing, EPERM if another file made it or it
+ *	names one of the module's own objects)
  * @flags: in: PATDEV_DESTROY_REVOKE: also remove every entry of the object
  *	from every process's page tables; touching its mappings then raises
  *	SIGBUS
