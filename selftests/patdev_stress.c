@@ -267,7 +267,7 @@ static void worker(int w, int nworkers, double seconds, struct shared *sh)
 			break;
 		case 8:	/* another worker's object, maybe destroyed or revoked meanwhile */
 			if (others_object(fd_prefault, w, nworkers, sh, &seed))
-				return fail(sh, w, "another worker's object");
+				return fail(sh, w, "someone else's object");
 			break;
 		default: /* the mmap rules keep answering */
 			if (mmap(NULL, page, PROT_READ, MAP_PRIVATE, fd, 0) != MAP_FAILED ||

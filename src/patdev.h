@@ -104,6 +104,7 @@ struct patdev_objinfo_0_2 {
 	__u64 flags;
 	__u64 reserved;
 };
+
 #define PATDEV_IOC_OBJINFO_0_2	_IOWR(PATDEV_IOC_MAGIC, 0x02, struct patdev_objinfo_0_2)
 long patdev_ioctl_objinfo_0_2(void __user *arg);
 
