@@ -4,7 +4,9 @@
 # Runs inside the test VM (host root file system, booted by scripts/vm.sh).
 #   guest.sh check        modprobe the DKMS-installed module, run the selftests,
 #                         unload it, scan dmesg (twice: defaults, sg_readonly=1);
-#                         then stress and fuzz a fresh load; one
+#                         the APIC object's tests (sg_source=lapic); then
+#                         stress and fuzz a fresh load; last, the APIC object
+#                         once the kernel is locked down; one
 #                         "PATDEV-RESULT pass|fail <name>" line per assertion
 #                         for the host to count
 #   guest.sh nopat        the suite on a kernel booted with nopat
@@ -191,6 +193,43 @@ suite() {
 	sed 's/^/#   /' /tmp/patdev-dmesg
 }
 
+# lapic_suite: the FreeBSD demo's own SG object (sg_source=lapic), with
+# its own tests; they would skip in x2APIC mode, so that is checked first.
+lapic_suite() {
+	label="[sg_source=lapic]"
+	mark "$label"
+	check_run "$label" "modprobe patdev sg_source=lapic" modprobe patdev sg_source=lapic
+	check_run "$label" "parameters took effect: sg_source=lapic" params_took_effect sg_source=lapic
+	check_run "$label" "xAPIC, not x2APIC: the local APIC has an MMIO page to test" \
+		sh -c '! grep -qw x2apic /proc/cpuinfo'
+	run_tap "$label" ./selftests/patdev_lapic
+	check_run "$label" "modprobe -r patdev" modprobe -r patdev
+	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace/module warning" dmesg_clean
+	sed 's/^/#   /' /tmp/patdev-dmesg
+}
+
+lock_down() {
+	[ -e /sys/kernel/security/lockdown ] ||
+		mount -t securityfs securityfs /sys/kernel/security || return 1
+	echo integrity >/sys/kernel/security/lockdown &&
+		grep -q '\[integrity\]' /sys/kernel/security/lockdown
+}
+
+# lapic_lockdown: last of a boot, since lockdown cannot be lifted. The
+# module is loaded first (a locked-down kernel refuses unsigned modules),
+# then the kernel is locked down to integrity: mapping the APIC page must
+# now fail with EPERM, as /dev/mem does, and the rest keep working.
+lapic_lockdown() {
+	label="[lockdown=integrity]"
+	mark "$label"
+	check_run "$label" "modprobe patdev sg_source=lapic" modprobe patdev sg_source=lapic
+	check_run "$label" "kernel locked down to integrity at run time" lock_down
+	run_tap "$label" ./selftests/patdev_lapic
+	check_run "$label" "modprobe -r patdev" modprobe -r patdev
+	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace/module warning" dmesg_clean
+	sed 's/^/#   /' /tmp/patdev-dmesg
+}
+
 memfree_kb() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
@@ -267,7 +306,9 @@ check)
 	harness_selfcheck
 	suite "[defaults]"
 	suite "[sg_readonly=1]" sg_readonly=1
+	lapic_suite
 	stress_fuzz "${PATDEV_STRESS_SECONDS:-10}"
+	lapic_lockdown
 	;;
 nopat)
 	nopat

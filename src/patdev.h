@@ -51,6 +51,7 @@ struct patdev_obj_ops {
  * @nmaps: number of vmas currently mapping the object
  * @readonly: no writable mapping may be made
  * @created: made by PATDEV_IOC_CREATE (counted against the caps)
+ * @mmio: device memory, not RAM: mapping it is guarded as /dev/mem is
  * @named: mmap and OBJINFO may still find it (space_lock)
  * @revoked: its entries were removed everywhere; faults SIGBUS
  * @revoke_lock: held for read while entries are entered, for write while
@@ -72,6 +73,7 @@ struct patdev_obj {
 	atomic_t nmaps;
 	bool readonly;
 	bool created;
+	bool mmio;
 	bool named;
 	bool revoked;
 	struct rw_semaphore revoke_lock;

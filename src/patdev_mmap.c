@@ -4,10 +4,12 @@
  * choosing (FreeBSD d_mmap_single()); faults then enter the object's pages
  * with the object's cache mode.
  */
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
+#include <linux/security.h>
 #include "compat.h"
 #include "patdev.h"
 
@@ -101,6 +103,15 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	obj = patdev_obj_lookup(vma->vm_pgoff, vma_pages(vma));
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
+	/* Device memory is guarded as /dev/mem is. */
+	if (obj->mmio) {
+		int ret = capable(CAP_SYS_RAWIO) ? security_locked_down(LOCKDOWN_DEV_MEM) : -EPERM;
+
+		if (ret) {
+			patdev_obj_put(obj);
+			return ret;
+		}
+	}
 
 	if (obj->readonly) {
 		if (vma->vm_flags & VM_WRITE) {

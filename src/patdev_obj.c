@@ -58,6 +58,8 @@ void patdev_obj_put(struct patdev_obj *obj)
  * @prot: the vma's page protection
  *
  * pgprot_noncached() asks for UC- on x86, the strongest type RAM can have.
+ * A UC object is MMIO under a strong-UC memtype reservation of its own:
+ * PAT answers the request with the reservation's type, UC.
  *
  * Return: @prot with the object's cache mode.
  */
@@ -67,6 +69,7 @@ pgprot_t patdev_obj_pgprot(const struct patdev_obj *obj, pgprot_t prot)
 	case PATDEV_CACHE_WC:
 		return pgprot_writecombine(prot);
 	case PATDEV_CACHE_UC_MINUS:
+	case PATDEV_CACHE_UC:
 		return pgprot_noncached(prot);
 	default:
 		return prot;

@@ -6,14 +6,28 @@
  * time from chunks of different orders, so that it really is scattered,
  * and uncached. x86 cannot make RAM strong UC (PAT turns it into UC-), so
  * its mode is UC-: what its mappings really get.
+ *
+ * With sg_source=lapic it is the FreeBSD demo's object instead: one
+ * segment covering the local APIC page, read-only and strongly uncached
+ * (the module holds a UC memtype reservation for the page while the object
+ * lives), mapped only by callers /dev/mem would let in.
  */
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <asm/apicdef.h>
+#include <asm/cpufeature.h>
+#include <asm/msr.h>
 #include <linux/pfn.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include "patdev.h"
 #include "patdev_sglist.h"
+
+static char *sg_source = "ram";
+module_param(sg_source, charp, 0444);
+MODULE_PARM_DESC(sg_source,
+		 "What the object at offset PAGE_SIZE covers: ram (default, module-owned RAM, UC-) or lapic (the local APIC page: read-only, strong UC, CAP_SYS_RAWIO to map)");
 
 static bool sg_readonly;
 module_param(sg_readonly, bool, 0444);
@@ -105,8 +119,78 @@ struct patdev_obj *patdev_sg_obj_create(enum patdev_obj_kind kind, struct patdev
 	return &sgo->obj;
 }
 
+/* Drops the strong-UC reservation once the last mapping of the page is gone. */
+static void patdev_lapic_release(void *data)
+{
+	iounmap(data);
+}
+
+/*
+ * The local APIC page, if it has one: in x2APIC mode the APIC is reached
+ * through MSRs only, and the offset then names nothing (ENXIO), as when
+ * there is no enabled APIC at all. The load succeeds either way and says
+ * which in the log.
+ */
+static int patdev_sg_init_lapic(void)
+{
+	struct patdev_sglist *sg;
+	void __iomem *reserved;
+	phys_addr_t paddr;
+	u32 lo, hi;
+	int ret;
+
+	if (!boot_cpu_has(X86_FEATURE_APIC) || rdmsr_safe(MSR_IA32_APICBASE, &lo, &hi) ||
+	    !(lo & MSR_IA32_APICBASE_ENABLE)) {
+		pr_notice("patdev: no enabled local APIC: offset PAGE_SIZE names nothing\n");
+		return 0;
+	}
+	if (lo & X2APIC_ENABLE) {
+		pr_notice("patdev: the local APIC is in x2APIC mode and has no MMIO page: offset PAGE_SIZE names nothing\n");
+		return 0;
+	}
+	paddr = ((u64)hi << 32 | lo) & MSR_IA32_APICBASE_BASE;
+	/* Held for the object's life: user entries of the page come out UC, not UC-. */
+	reserved = ioremap_uc(paddr, PAGE_SIZE);
+	if (!reserved)
+		return -EBUSY;
+	sg = patdev_sglist_alloc(1, GFP_KERNEL);
+	ret = sg ? patdev_sglist_append_phys(sg, paddr, PAGE_SIZE) : -ENOMEM;
+	if (ret) {
+		patdev_sglist_free(sg);
+		iounmap(reserved);
+		return ret;
+	}
+	sg_obj = patdev_sg_obj_create(PATDEV_OBJ_SG, sg, PATDEV_CACHE_UC, patdev_lapic_release,
+				      (void __force *)reserved);
+	patdev_sglist_free(sg);
+	if (IS_ERR(sg_obj)) {
+		iounmap(reserved);
+		ret = PTR_ERR(sg_obj);
+		sg_obj = NULL;
+		return ret;
+	}
+	sg_obj->mmio = true;
+	sg_obj->readonly = true;
+	ret = patdev_space_add(sg_obj);
+	if (ret) {
+		patdev_obj_put(sg_obj);
+		sg_obj = NULL;
+		return ret;
+	}
+	patdev_space_name(sg_obj, NULL);
+	pr_info("patdev: offset PAGE_SIZE maps the local APIC page at %pa, strong UC, read-only\n",
+		&paddr);
+	return 0;
+}
+
 int patdev_sg_init(void)
 {
+	if (!strcmp(sg_source, "lapic"))
+		return patdev_sg_init_lapic();
+	if (strcmp(sg_source, "ram")) {
+		pr_err("patdev: sg_source=%s: expected ram or lapic\n", sg_source);
+		return -EINVAL;
+	}
 	sg_obj = patdev_ram_obj_create(PATDEV_OBJ_SG, 16, PATDEV_CACHE_UC_MINUS, sg_orders,
 				       ARRAY_SIZE(sg_orders));
 	if (IS_ERR(sg_obj))
@@ -116,9 +200,10 @@ int patdev_sg_init(void)
 	return 0;
 }
 
+/* A new reference, or ERR_PTR(-ENXIO) when the offset names nothing. */
 struct patdev_obj *patdev_sg_get(void)
 {
-	return patdev_obj_get(sg_obj);
+	return sg_obj ? patdev_obj_get(sg_obj) : ERR_PTR(-ENXIO);
 }
 
 void patdev_sg_exit(void)
