@@ -122,7 +122,7 @@ struct patdev_obj *patdev_sg_obj_create(enum patdev_obj_kind kind, struct patdev
 /* Drops the strong-UC reservation once the last mapping of the page is gone. */
 static void patdev_lapic_release(void *data)
 {
-	iounmap(data);
+	iounmap((void __iomem __force *)data);
 }
 
 /*
