@@ -269,7 +269,7 @@ fi
 step "checkpatch --strict on all sources"
 t0=$(date +%s)
 mapfile -t sources < <(ls src/*.[ch] src/*/*.[ch] include/*.h include/uapi/linux/*.h \
-	selftests/*.c tools/*.[ch] tools/*/*.[ch] 2>/dev/null | grep -v '\.mod\.c$')
+	selftests/*.[ch] tools/*.[ch] tools/*/*.[ch] 2>/dev/null | grep -v '\.mod\.c$')
 if checkpatch_files "${sources[@]}"; then
 	result pass "checkpatch --strict: no errors, warnings or checks (${#sources[@]} files)"
 else

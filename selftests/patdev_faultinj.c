@@ -34,6 +34,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
+#include "patdev_selftest.h"
 #include "patdev_user.h"
 
 #define DBG "/sys/kernel/debug/"
@@ -83,14 +84,8 @@ static int fail_nth_unused(void)
 static long module_pages(void)
 {
 	long objs, pages;
-	FILE *f = fopen(DBG "patdev/stats", "r");
 
-	if (!f)
-		return -1;
-	if (fscanf(f, "objects %ld pages %ld", &objs, &pages) != 2)
-		pages = -1;
-	fclose(f);
-	return pages;
+	return patdev_stats(&objs, &pages) ? -1 : pages;
 }
 
 /*

@@ -26,6 +26,7 @@
 
 #include "kselftest_harness.h"
 #include "patdev_names.h"
+#include "patdev_selftest.h"
 
 #define DEV "/dev/patdev"
 #define LOCKDOWN "/sys/kernel/security/lockdown"
@@ -184,18 +185,6 @@ TEST_F(lapic, write_refused)
 	munmap(p, self->page);
 }
 
-static int drop_cap(int cap)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -1;
-	data[cap / 32].effective &= ~(1U << (cap % 32));
-	data[cap / 32].permitted &= ~(1U << (cap % 32));
-	return syscall(SYS_capset, &hdr, data);
-}
-
 TEST_F(lapic, needs_cap_sys_rawio)
 {
 	int status;
@@ -206,7 +195,7 @@ TEST_F(lapic, needs_cap_sys_rawio)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		if (drop_cap(CAP_SYS_RAWIO))
+		if (patdev_drop_cap(CAP_SYS_RAWIO))
 			_exit(2);
 		if (mmap(NULL, self->page, PROT_READ, MAP_SHARED, self->fd,
 			 PATDEV_PGOFF_SG * self->page) != MAP_FAILED)

@@ -18,8 +18,9 @@
 
 #include "kselftest_harness.h"
 #include "patdev_names.h"
+#include "patdev_selftest.h"
 
-#define DEBUGFS "/sys/kernel/debug"
+#define DEBUGFS PATDEV_DEBUGFS
 #define NPAGES 16
 
 /* Linux's PAT layout: index PAT << 2 | PCD << 1 | PWT. */
@@ -50,8 +51,7 @@ static int read_dump(unsigned long long lo, unsigned long long hi, struct range 
 	FILE *f = NULL;
 	int n = 0;
 
-	if (access(DEBUGFS "/page_tables", R_OK))
-		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+	patdev_need_debugfs(DEBUGFS "/page_tables");
 	for (i = 0; i < 2 && !f; i++)
 		f = fopen(files[i], "r");
 	if (!f) {

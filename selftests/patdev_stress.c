@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
+#include "patdev_selftest.h"
 #include "patdev_user.h"
 
 #define DEV "/dev/patdev"
@@ -306,14 +307,12 @@ static int objinfo(int fd, unsigned long pgoff, struct patdev_objinfo *info)
 /* Only the two objects and their pages are left: nothing leaked. */
 static int check_stats(size_t want_pages)
 {
-	long objs = -1, pages = -1;
-	FILE *f = fopen("/sys/kernel/debug/patdev/stats", "r");
+	long objs, pages;
 
-	if (!f || fscanf(f, "objects %ld pages %ld", &objs, &pages) != 2) {
+	if (patdev_stats(&objs, &pages)) {
 		fprintf(stderr, "stress: cannot read the module's stats\n");
 		return -1;
 	}
-	fclose(f);
 	printf("stress: afterwards %ld objects, %ld pages held (expected 2, %zu)\n", objs, pages,
 	       want_pages);
 	return objs == 2 && pages == (long)want_pages ? 0 : -1;

@@ -26,10 +26,11 @@
 
 #include "kselftest_harness.h"
 #include "patdev_names.h"
+#include "patdev_selftest.h"
 #include "patdev_user.h"
 
 #define DEV "/dev/patdev"
-#define DEBUGFS "/sys/kernel/debug"
+#define DEBUGFS PATDEV_DEBUGFS
 #define OBJECTS DEBUGFS "/patdev/objects"
 /* Size of the anonymous object: the first test to map it creates it. */
 #define NPAGES 16
@@ -131,8 +132,7 @@ static int read_segments(unsigned long long base, struct seg *segs, int max)
 	int n = 0, in_sg = 0;
 	FILE *f;
 
-	if (access(OBJECTS, R_OK))
-		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+	patdev_need_debugfs(OBJECTS);
 	f = fopen(OBJECTS, "r");
 	if (!f)
 		return -1;
@@ -434,18 +434,6 @@ TEST_F(patdev, query_outside_patdev_vma_einval)
 }
 
 /* Drops CAP_SYS_ADMIN from this (child) process, staying uid 0. */
-static int drop_sys_admin(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -1;
-	data[CAP_SYS_ADMIN / 32].effective &= ~(1U << (CAP_SYS_ADMIN % 32));
-	data[CAP_SYS_ADMIN / 32].permitted &= ~(1U << (CAP_SYS_ADMIN % 32));
-	return syscall(SYS_capset, &hdr, data);
-}
-
 TEST_F(patdev, query_hides_pfn_without_cap_sys_admin)
 {
 	int status;
@@ -457,7 +445,7 @@ TEST_F(patdev, query_hides_pfn_without_cap_sys_admin)
 		unsigned char *p;
 		int fd;
 
-		if (drop_sys_admin())
+		if (patdev_drop_cap(CAP_SYS_ADMIN))
 			_exit(2);
 		fd = open(DEV, O_RDWR);
 		p = fd < 0 ? MAP_FAILED :
@@ -746,8 +734,7 @@ TEST_F(patdev, sglist_in_kernel_checks)
 	int ok = 0;
 	FILE *f;
 
-	if (access(OBJECTS, R_OK))
-		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+	patdev_need_debugfs(OBJECTS);
 	f = fopen(DEBUGFS "/patdev/sglist_selftest", "r");
 	ASSERT_NE(NULL, f);
 	while (fgets(line, sizeof(line), f)) {
@@ -841,26 +828,6 @@ static int range_query(int fd, const void *addr, size_t len, struct patdev_range
 	r->addr = (uintptr_t)addr;
 	r->len = len;
 	return ioctl(fd, PATDEV_IOC_RANGE_QUERY, r);
-}
-
-static int create(int fd, unsigned int kind, size_t size, unsigned int cache,
-		  unsigned int sg_order, unsigned int flags, unsigned long long *offset)
-{
-	struct patdev_create c = {
-		.kind = kind, .size = size, .cache = cache, .sg_order = sg_order, .flags = flags,
-	};
-	int ret = ioctl(fd, PATDEV_IOC_CREATE, &c);
-
-	if (offset)
-		*offset = c.offset;
-	return ret;
-}
-
-static int destroy(int fd, unsigned long long offset, unsigned int flags)
-{
-	struct patdev_destroy d = { .offset = offset, .flags = flags };
-
-	return ioctl(fd, PATDEV_IOC_DESTROY, &d);
 }
 
 TEST_F(patdev, map_populate_does_not_populate_pfnmap)
@@ -1355,8 +1322,8 @@ TEST_F(params, fault_around_bounded_by_page_table)
 	unsigned char *area, *p;
 	uintptr_t boundary;
 
-	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, npages * self->page, PATDEV_CACHE_WB, 0,
-			    0, &off));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, npages * self->page, PATDEV_CACHE_WB,
+				   0, 0, &off));
 	ASSERT_EQ(0, write_param("fault_around", 4294967295U));
 	area = mmap(NULL, npages * self->page + 2 * pmd, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -1378,18 +1345,9 @@ TEST_F(params, fault_around_bounded_by_page_table)
 /* Live objects, from the debugfs stats: freed objects are gone from it. */
 static long live_objects(void)
 {
-	long objs = -1;
-	FILE *f;
+	long objs, pages;
 
-	if (access(OBJECTS, R_OK))
-		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
-	f = fopen(DEBUGFS "/patdev/stats", "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "objects %ld", &objs) != 1)
-		objs = -1;
-	fclose(f);
-	return objs;
+	return patdev_stats(&objs, &pages) ? -1 : objs;
 }
 
 static const char *effective_mode(unsigned int cache)
@@ -1409,7 +1367,7 @@ TEST_F(patdev, create_anon_in_each_mode_maps_zeroed_with_that_mode)
 	unsigned char *p;
 
 	for (m = 0; m < ARRAY_SIZE(modes); m++) {
-		ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, len, modes[m], 0, 0, &off));
+		ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, len, modes[m], 0, 0, &off));
 		ASSERT_EQ(0, off % (2UL << 20)) TH_LOG("ranges are 2 MiB aligned");
 		ASSERT_GE(off / self->page, PATDEV_PGOFF_FIRST_RANGE);
 		ASSERT_EQ(0, objinfo(self->fd, off / self->page, &info));
@@ -1428,7 +1386,7 @@ TEST_F(patdev, create_anon_in_each_mode_maps_zeroed_with_that_mode)
 		ASSERT_EQ(0, query(self->fd, p + len - 1, &q));
 		EXPECT_STREQ(effective_mode(modes[m]), patdev_cache_name(q.cache));
 		ASSERT_EQ(0, munmap(p, len));
-		ASSERT_EQ(0, destroy(self->fd, off, 0));
+		ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
 	}
 }
 
@@ -1441,7 +1399,8 @@ TEST_F(patdev, create_sg_takes_chunks_of_the_asked_order)
 	unsigned char *p;
 	int n, s;
 
-	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_UC_MINUS, 2, 0, &off));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_UC_MINUS, 2, 0,
+				   &off));
 	ASSERT_EQ(0, objinfo(self->fd, off / self->page, &info));
 	ASSERT_EQ(PATDEV_OBJ_SG, info.kind);
 	for (i = 0; i < PATDEV_CHUNK_ORDERS; i++)
@@ -1466,7 +1425,7 @@ TEST_F(patdev, create_sg_takes_chunks_of_the_asked_order)
 		EXPECT_STREQ("UC_MINUS", patdev_cache_name(q.cache));
 	}
 	munmap(p, len);
-	ASSERT_EQ(0, destroy(self->fd, off, 0));
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
 }
 
 TEST_F(patdev, create_offset_inside_object_maps_from_that_page)
@@ -1475,7 +1434,7 @@ TEST_F(patdev, create_offset_inside_object_maps_from_that_page)
 	unsigned long long off;
 	unsigned char *p, *q;
 
-	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WB, 0, 0, &off));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WB, 0, 0, &off));
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
 	ASSERT_NE(MAP_FAILED, p);
 	for (i = 0; i < 8; i++)
@@ -1497,7 +1456,7 @@ TEST_F(patdev, create_offset_inside_object_maps_from_that_page)
 	ASSERT_EQ(SIGBUS, touch_in_child(q + self->page, 0));
 	munmap(q, 2 * self->page);
 	munmap(p, len);
-	ASSERT_EQ(0, destroy(self->fd, off, 0));
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
 }
 
 TEST_F(patdev, destroy_keeps_mappings_then_frees_with_the_last)
@@ -1509,18 +1468,18 @@ TEST_F(patdev, destroy_keeps_mappings_then_frees_with_the_last)
 	long before = live_objects();
 
 	ASSERT_GE(before, 0);
-	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &off));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &off));
 	ASSERT_EQ(before + 1, live_objects());
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
 	ASSERT_NE(MAP_FAILED, p);
 	p[0] = 0x77;
-	ASSERT_EQ(0, destroy(self->fd, off, 0));
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
 	/* The name is gone... */
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, off));
 	ASSERT_EQ(ENXIO, errno);
 	ASSERT_EQ(-1, objinfo(self->fd, off / self->page, &info));
 	ASSERT_EQ(ENXIO, errno);
-	ASSERT_EQ(-1, destroy(self->fd, off, 0));
+	ASSERT_EQ(-1, patdev_destroy(self->fd, off, 0));
 	ASSERT_EQ(ENXIO, errno);
 	/* ...the mapping is not: old entries and new faults both work. */
 	ASSERT_EQ(0x77, p[0]);
@@ -1540,14 +1499,14 @@ TEST_F(patdev, release_of_creating_file_removes_the_name)
 	unsigned char *p;
 
 	ASSERT_GE(creator, 0);
-	ASSERT_EQ(0, create(creator, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WB, 0, 0, &off));
-	ASSERT_EQ(0, create(creator, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WB, 0, 0, &gone));
+	ASSERT_EQ(0, patdev_create(creator, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WB, 0, 0, &off));
+	ASSERT_EQ(0, patdev_create(creator, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WB, 0, 0, &gone));
 	/* Another open file maps it: one offset space for every open. */
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
 	ASSERT_NE(MAP_FAILED, p);
 	p[1] = 0x31;
 	/* Only the creator may destroy it. */
-	ASSERT_EQ(-1, destroy(self->fd, off, 0));
+	ASSERT_EQ(-1, patdev_destroy(self->fd, off, 0));
 	ASSERT_EQ(EPERM, errno);
 	ASSERT_EQ(before + 2, live_objects());
 	ASSERT_EQ(0, close(creator));
@@ -1582,8 +1541,8 @@ TEST_F(patdev, revoke_removes_one_object_everywhere_and_nothing_else)
 	ASSERT_EQ(0, stat(DEV, &st));
 	unlink(alias);
 	ASSERT_EQ(0, mknod(alias, S_IFCHR | 0600, st.st_rdev));
-	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &a));
-	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_UC_MINUS, 0, 0, &b));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &a));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_UC_MINUS, 0, 0, &b));
 	pa = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, a);
 	pb = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, b);
 	pn = map_anon(_metadata, self->fd, len);
@@ -1615,7 +1574,7 @@ TEST_F(patdev, revoke_removes_one_object_everywhere_and_nothing_else)
 		_exit(0);
 	}
 	ASSERT_EQ(1, read(from_child[0], &c, 1));
-	ASSERT_EQ(0, destroy(self->fd, a, PATDEV_DESTROY_REVOKE));
+	ASSERT_EQ(0, patdev_destroy(self->fd, a, PATDEV_DESTROY_REVOKE));
 	ASSERT_EQ(1, write(to_child[1], "g", 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
@@ -1635,7 +1594,7 @@ TEST_F(patdev, revoke_removes_one_object_everywhere_and_nothing_else)
 	munmap(pa, len);
 	munmap(pb, len);
 	munmap(pn, len);
-	ASSERT_EQ(0, destroy(self->fd, b, 0));
+	ASSERT_EQ(0, patdev_destroy(self->fd, b, 0));
 	unlink(alias);
 }
 
@@ -1647,19 +1606,19 @@ TEST_F(patdev, create_bad_input)
 	size_t pg = self->page;
 
 	/* Unknown kinds, modes, flags; reserved fields. */
-	ASSERT_EQ(-1, create(self->fd, 0, pg, PATDEV_CACHE_WB, 0, 0, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, 0, pg, PATDEV_CACHE_WB, 0, 0, NULL));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, create(self->fd, 3, pg, PATDEV_CACHE_WB, 0, 0, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, 3, pg, PATDEV_CACHE_WB, 0, 0, NULL));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_UC, 0, 0, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_UC, 0, 0, NULL));
 	ASSERT_EQ(EINVAL, errno) TH_LOG("RAM cannot be strong UC");
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WT, 0, 0, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WT, 0, 0, NULL));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WP, 0, 0, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WP, 0, 0, NULL));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg, 99, 0, 0, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, 99, 0, 0, NULL));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 2, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 2, NULL));
 	ASSERT_EQ(EINVAL, errno);
 	c.reserved = 1;
 	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_CREATE, &c));
@@ -1667,40 +1626,45 @@ TEST_F(patdev, create_bad_input)
 	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_CREATE, bad_ptr()));
 	ASSERT_EQ(EFAULT, errno);
 	/* Sizes: 0, unaligned, huge, not whole chunks. */
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, 0, PATDEV_CACHE_WB, 0, 0, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, 0, PATDEV_CACHE_WB, 0, 0, NULL));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg + 1, PATDEV_CACHE_WB, 0, 0, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, pg + 1, PATDEV_CACHE_WB, 0, 0,
+				    NULL));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, 1ULL << 62, PATDEV_CACHE_WB, 0, 0, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, 1ULL << 62, PATDEV_CACHE_WB, 0, 0,
+				    NULL));
 	ASSERT_EQ(ENOMEM, errno);
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, ~0ULL << 12, PATDEV_CACHE_WB, 0, 0, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, ~0ULL << 12, PATDEV_CACHE_WB, 0, 0,
+				    NULL));
 	ASSERT_EQ(ENOMEM, errno);
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_SG, 3 * pg, PATDEV_CACHE_WB, 1, 0, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_SG, 3 * pg, PATDEV_CACHE_WB, 1, 0, NULL));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_SG, 1024 * pg, PATDEV_CACHE_WB, 10, 0, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_SG, 1024 * pg, PATDEV_CACHE_WB, 10, 0,
+				    NULL));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, 2 * pg, PATDEV_CACHE_WB, 1, 0, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, 2 * pg, PATDEV_CACHE_WB, 1, 0,
+				    NULL));
 	ASSERT_EQ(EINVAL, errno) TH_LOG("sg_order is for sg objects");
 	/* DESTROY: reserved, flags, alignment, the module's objects, nothing. */
-	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, 2 * pg, PATDEV_CACHE_WB, 0, 0, &off));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, 2 * pg, PATDEV_CACHE_WB, 0, 0, &off));
 	d.offset = off;
 	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_DESTROY, &d));
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_DESTROY, bad_ptr()));
 	ASSERT_EQ(EFAULT, errno);
-	ASSERT_EQ(-1, destroy(self->fd, off, 2));
+	ASSERT_EQ(-1, patdev_destroy(self->fd, off, 2));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, destroy(self->fd, off + 1, 0));
+	ASSERT_EQ(-1, patdev_destroy(self->fd, off + 1, 0));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, destroy(self->fd, off + pg, 0));
+	ASSERT_EQ(-1, patdev_destroy(self->fd, off + pg, 0));
 	ASSERT_EQ(ENXIO, errno) TH_LOG("only the offset CREATE answered names it");
-	ASSERT_EQ(-1, destroy(self->fd, PATDEV_PGOFF_ANON * pg, 0));
+	ASSERT_EQ(-1, patdev_destroy(self->fd, PATDEV_PGOFF_ANON * pg, 0));
 	ASSERT_EQ(EPERM, errno);
-	ASSERT_EQ(-1, destroy(self->fd, PATDEV_PGOFF_SG * pg, 0));
+	ASSERT_EQ(-1, patdev_destroy(self->fd, PATDEV_PGOFF_SG * pg, 0));
 	ASSERT_EQ(EPERM, errno);
-	ASSERT_EQ(-1, destroy(self->fd, 1ULL << 50, 0));
+	ASSERT_EQ(-1, patdev_destroy(self->fd, 1ULL << 50, 0));
 	ASSERT_EQ(ENXIO, errno);
-	ASSERT_EQ(0, destroy(self->fd, off, 0));
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
 }
 
 static long vm_counter(const char *name)
@@ -1766,31 +1730,33 @@ TEST_F(params, create_caps_objects_and_memory)
 	unsigned char *p;
 
 	ASSERT_EQ(0, write_param("max_objects", 2));
-	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &a));
-	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &b));
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &c));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &a));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &b));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &c));
 	ASSERT_EQ(ENOSPC, errno);
 	/* A destroyed object still counts while a mapping holds its memory. */
 	p = mmap(NULL, pg, PROT_READ, MAP_SHARED, self->fd, a);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, destroy(self->fd, a, 0));
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &c));
+	ASSERT_EQ(0, patdev_destroy(self->fd, a, 0));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &c));
 	ASSERT_EQ(ENOSPC, errno);
 	ASSERT_EQ(0, munmap(p, pg));
-	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &c));
-	ASSERT_EQ(0, destroy(self->fd, b, 0));
-	ASSERT_EQ(0, destroy(self->fd, c, 0));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 0, &c));
+	ASSERT_EQ(0, patdev_destroy(self->fd, b, 0));
+	ASSERT_EQ(0, patdev_destroy(self->fd, c, 0));
 
 	ASSERT_EQ(0, write_param("max_objects", 64));
 	ASSERT_EQ(0, write_param("max_mb", 1));
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_ANON, 2UL << 20, PATDEV_CACHE_WB, 0, 0, &a));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, 2UL << 20, PATDEV_CACHE_WB, 0, 0,
+				    &a));
 	ASSERT_EQ(ENOMEM, errno);
-	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, 1UL << 20, PATDEV_CACHE_WC, 0, 0, &a));
-	ASSERT_EQ(-1, create(self->fd, PATDEV_OBJ_SG, pg, PATDEV_CACHE_WB, 0, 0, &b));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, 1UL << 20, PATDEV_CACHE_WC, 0, 0,
+				   &a));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_SG, pg, PATDEV_CACHE_WB, 0, 0, &b));
 	ASSERT_EQ(ENOMEM, errno);
-	ASSERT_EQ(0, destroy(self->fd, a, 0));
-	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_SG, pg, PATDEV_CACHE_WB, 0, 0, &b));
-	ASSERT_EQ(0, destroy(self->fd, b, 0));
+	ASSERT_EQ(0, patdev_destroy(self->fd, a, 0));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_SG, pg, PATDEV_CACHE_WB, 0, 0, &b));
+	ASSERT_EQ(0, patdev_destroy(self->fd, b, 0));
 }
 
 /*
@@ -1809,7 +1775,7 @@ TEST_F(params, create_64mib_keeps_the_direct_map_large_pages)
 	before = vm_counter("direct_map_level2_splits");
 	if (before < 0)
 		SKIP(return, "no direct_map_level2_splits counter");
-	ASSERT_EQ(0, create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &off));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &off));
 	after = vm_counter("direct_map_level2_splits");
 	ASSERT_EQ(0, objinfo(self->fd, off / self->page, &info));
 	ASSERT_EQ(len / self->page, chunk_pages(&info));
@@ -1817,7 +1783,7 @@ TEST_F(params, create_64mib_keeps_the_direct_map_large_pages)
 		small += info.chunks[i];
 	TH_LOG("2 MiB chunks %llu, smaller chunks %ld, splits %ld -> %ld",
 	       info.chunks[9], small, before, after);
-	ASSERT_EQ(0, destroy(self->fd, off, 0));
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
 	if (!info.chunks[9])
 		SKIP(return, "the allocator gave no 2 MiB chunk");
 	EXPECT_LE(after - before, small);

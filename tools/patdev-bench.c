@@ -88,21 +88,16 @@ static void *map_at(int on, size_t len, int prot, unsigned long long off)
 
 static unsigned long long create(unsigned int kind, size_t npages, unsigned int sg_order)
 {
-	struct patdev_create c = {
-		.kind = kind, .size = npages * page, .cache = PATDEV_CACHE_WB,
-		.sg_order = sg_order,
-	};
+	unsigned long long off;
 
-	if (ioctl(fd, PATDEV_IOC_CREATE, &c))
+	if (patdev_create(fd, kind, npages * page, PATDEV_CACHE_WB, sg_order, 0, &off))
 		die("PATDEV_IOC_CREATE");
-	return c.offset;
+	return off;
 }
 
 static void destroy(unsigned long long off)
 {
-	struct patdev_destroy d = { .offset = off };
-
-	if (ioctl(fd, PATDEV_IOC_DESTROY, &d))
+	if (patdev_destroy(fd, off, 0))
 		die("PATDEV_IOC_DESTROY");
 }
 

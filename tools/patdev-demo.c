@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 
 #include "patdev_names.h"
+#include "patdev_user.h"
 
 #define NPAGES 4
 #define OBJECTS "/sys/kernel/debug/patdev/objects"
@@ -72,9 +73,7 @@ static int show(int fd, const char *name, unsigned long long off, int prot)
 int main(int argc, char **argv)
 {
 	const char *dev = argc > 1 ? argv[1] : "/dev/patdev";
-	struct patdev_create c = {
-		.kind = PATDEV_OBJ_ANON, .cache = PATDEV_CACHE_WB,
-	};
+	unsigned long long created;
 	struct patdev_version v;
 	char line[256];
 	FILE *f;
@@ -89,14 +88,13 @@ int main(int argc, char **argv)
 	printf("patdev %llu.%llu, features 0x%llx\n", (unsigned long long)v.major,
 	       (unsigned long long)v.minor, (unsigned long long)v.features);
 
-	c.size = NPAGES * page;
-	if (ioctl(fd, PATDEV_IOC_CREATE, &c))
+	if (patdev_create(fd, PATDEV_OBJ_ANON, NPAGES * page, PATDEV_CACHE_WB, 0, 0, &created))
 		return fail("PATDEV_IOC_CREATE");
 	if (show(fd, "FreeBSD's anonymous object (WC)", PATDEV_PGOFF_ANON * page,
 		 PROT_READ | PROT_WRITE) ||
 	    show(fd, "FreeBSD's scatter/gather object (UC; RAM gets UC-)",
 		 PATDEV_PGOFF_SG * page, PROT_READ) ||
-	    show(fd, "a created object (WB)", c.offset, PROT_READ | PROT_WRITE))
+	    show(fd, "a created object (WB)", created, PROT_READ | PROT_WRITE))
 		return 1;
 
 	if (access(OBJECTS, R_OK))

@@ -42,4 +42,37 @@ static inline void *patdev_map(int fd, size_t len, int prot, unsigned long pgoff
 	return p;
 }
 
+/**
+ * patdev_create() - PATDEV_IOC_CREATE in one call
+ * @fd: open /dev/patdev
+ * @kind: PATDEV_OBJ_ANON or PATDEV_OBJ_SG
+ * @size: size in bytes
+ * @cache: PATDEV_CACHE_WB, _WC or _UC_MINUS
+ * @sg_order: PATDEV_OBJ_SG: order of every chunk; otherwise 0
+ * @flags: PATDEV_CREATE_*
+ * @offset: out, if not NULL: the new object's mmap offset
+ *
+ * Return: 0, or -1 with errno set.
+ */
+static inline int patdev_create(int fd, __u64 kind, __u64 size, __u64 cache, __u64 sg_order,
+				__u64 flags, unsigned long long *offset)
+{
+	struct patdev_create c = {
+		.kind = kind, .size = size, .cache = cache, .sg_order = sg_order, .flags = flags,
+	};
+	int ret = ioctl(fd, PATDEV_IOC_CREATE, &c);
+
+	if (offset)
+		*offset = c.offset;
+	return ret;
+}
+
+/* PATDEV_IOC_DESTROY of the object at @offset; 0, or -1 with errno set. */
+static inline int patdev_destroy(int fd, unsigned long long offset, __u64 flags)
+{
+	struct patdev_destroy d = { .offset = offset, .flags = flags };
+
+	return ioctl(fd, PATDEV_IOC_DESTROY, &d);
+}
+
 #endif /* _PATDEV_USER_H */
