@@ -10,6 +10,9 @@
 #define _PATDEV_COMPAT_H
 
 #include <linux/mm.h>
+#if defined(PATDEV_HAVE_HUGE_PFNMAP) && !defined(PATDEV_HAVE_INSERT_PFN_PMD_RAW)
+#include <linux/pfn_t.h>
+#endif
 
 #ifndef PATDEV_HAVE_VM_FLAGS_SET
 /* 6.3 made vm_flags read-only behind vm_flags_set() and friends. */
@@ -34,22 +37,47 @@ static inline void patdev_zap_vma(struct vm_area_struct *vma)
 #endif
 }
 
+#ifdef PATDEV_HAVE_HUGE_PFNMAP
+/*
+ * 2 MiB entries in VM_PFNMAP vmas: ->huge_fault(vmf, order) is called for
+ * them from 6.12 on. 6.17 removed pfn_t: vmf_insert_pfn_pmd() takes the
+ * frame number itself.
+ */
+#define PATDEV_HUGE	1
+static inline vm_fault_t patdev_insert_pfn_pmd(struct vm_fault *vmf, unsigned long pfn,
+					       bool write)
+{
+#ifdef PATDEV_HAVE_INSERT_PFN_PMD_RAW
+	return vmf_insert_pfn_pmd(vmf, pfn, write);
+#else
+	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
+#endif
+}
+#else
+#define PATDEV_HUGE	0
+#endif
+
+bool patdev_pmd_leaf(struct mm_struct *mm, unsigned long addr);
+
 /**
  * patdev_read_pte() - snapshot the entry mapping @addr in a VM_PFNMAP vma
  * @vma: the vma, with the mmap lock held for read
  * @addr: user virtual address inside @vma
- * @pfn: out: page frame number
+ * @pfn: out: page frame number of the 4 KiB page at @addr
  * @entry: out: an entry with the same flag bits, for the pte_*() helpers
- *	(its frame number is not meaningful)
+ *	(its frame number is not meaningful); a 2 MiB entry's bits are
+ *	converted to the 4 KiB layout (PAT moves from bit 12 to bit 7)
+ * @huge: out: the entry maps 2 MiB
  *
  * 6.10 changed follow_pte() to take the vma instead of the mm; 6.12
  * replaced it with follow_pfnmap_start()/follow_pfnmap_end(), which hand
- * out the protection bits rather than the entry.
+ * out the protection bits rather than the entry and see 2 MiB entries too;
+ * 6.15 added the size of the entry found (addr_mask).
  *
  * Return: 0, or -EINVAL when no entry is present.
  */
 static inline int patdev_read_pte(struct vm_area_struct *vma, unsigned long addr,
-				  unsigned long *pfn, pte_t *entry)
+				  unsigned long *pfn, pte_t *entry, bool *huge)
 {
 #if defined(PATDEV_HAVE_FOLLOW_PFNMAP)
 	struct follow_pfnmap_args args = { .vma = vma, .address = addr };
@@ -58,7 +86,12 @@ static inline int patdev_read_pte(struct vm_area_struct *vma, unsigned long addr
 	if (ret)
 		return ret;
 	*pfn = args.pfn;
-	*entry = __pte(pgprot_val(args.pgprot));
+#ifdef PATDEV_HAVE_FOLLOW_PFNMAP_ADDR_MASK
+	*huge = args.addr_mask != PAGE_MASK;
+#else
+	*huge = patdev_pmd_leaf(vma->vm_mm, addr);
+#endif
+	*entry = __pte(pgprot_val(*huge ? pgprot_large_2_4k(args.pgprot) : args.pgprot));
 	follow_pfnmap_end(&args);
 	return 0;
 #else
@@ -78,6 +111,7 @@ static inline int patdev_read_pte(struct vm_area_struct *vma, unsigned long addr
 	*entry = *ptep;
 	pte_unmap_unlock(ptep, ptl);
 	*pfn = pte_pfn(*entry);
+	*huge = false;
 	return 0;
 #endif
 }

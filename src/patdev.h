@@ -9,6 +9,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
+#include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
@@ -28,13 +29,14 @@ struct patdev_obj;
 /**
  * struct patdev_obj_ops - what a kind of object provides
  * @pfn: page frame backing page @idx (< obj->npages) of the object in
- *	*@pfn; 0, or -EFAULT if the backing cannot say (a fault then SIGBUSes)
+ *	*@pfn, and in *@run how many pages from @idx on follow it physically;
+ *	0, or -EFAULT if the backing cannot say (a fault then SIGBUSes)
  * @release: free the object; called when the last reference drops
  * @nsegs: number of physical segments, for PATDEV_IOC_OBJINFO (optional)
  * @show: kind-specific lines for the debugfs view (optional)
  */
 struct patdev_obj_ops {
-	int (*pfn)(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn);
+	int (*pfn)(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn, unsigned long *run);
 	void (*release)(struct patdev_obj *obj);
 	unsigned int (*nsegs)(struct patdev_obj *obj);
 	void (*show)(struct patdev_obj *obj, struct seq_file *m);
@@ -56,6 +58,8 @@ struct patdev_obj_ops {
  * @revoked: its entries were removed everywhere; faults SIGBUS
  * @revoke_lock: held for read while entries are entered, for write while
  *	@revoked is set, so that no entry is entered after the revocation
+ * @populate_lock: held while page tables or 2 MiB entries of the object's
+ *	mappings are made (patdev_fill.c), inside @revoke_lock
  * @claim_lock: protects @claims
  * @claims: mms of mmaps that prefaulted the object inside ->mmap, before
  *	the core links the new vma where a revocation can find it
@@ -77,6 +81,7 @@ struct patdev_obj {
 	bool named;
 	bool revoked;
 	struct rw_semaphore revoke_lock;
+	struct mutex populate_lock;
 	spinlock_t claim_lock;	/* protects @claims */
 	struct list_head claims;
 	struct patdev_file *owner;
@@ -94,6 +99,7 @@ pgoff_t patdev_obj_index(struct vm_area_struct *vma, unsigned long addr);
 void patdev_obj_put(struct patdev_obj *obj);
 pgprot_t patdev_obj_pgprot(const struct patdev_obj *obj, pgprot_t prot);
 int patdev_obj_pfn(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn);
+int patdev_obj_run(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn, unsigned long *run);
 long patdev_ioctl_objinfo(void __user *arg);
 /* ABI 0.2's OBJINFO: the answer of 0.3 up to @flags, then @reserved. */
 struct patdev_objinfo_0_2 {
@@ -201,9 +207,19 @@ struct patdev_file {
 /* patdev_mmap.c */
 extern const struct vm_operations_struct patdev_vm_ops;
 int patdev_mmap(struct file *file, struct vm_area_struct *vma);
+unsigned long patdev_get_unmapped_area(struct file *file, unsigned long addr,
+				       unsigned long len, unsigned long pgoff,
+				       unsigned long flags);
 int patdev_range_check(struct mm_struct *mm, u64 addr, u64 len, bool access, bool write,
 		       unsigned long *start, unsigned long *end);
 unsigned long patdev_vma_obj_end(struct vm_area_struct *vma);
+
+/* patdev_fill.c: entering pages, in batches and as 2 MiB entries */
+bool patdev_huge_slot(struct vm_area_struct *vma, unsigned long haddr, unsigned long *pfn);
+int patdev_fill_after(struct vm_area_struct *vma, unsigned long addr, unsigned long end,
+		      pgprot_t prot);
+int patdev_fill(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+		pgprot_t prot);
 
 /* patdev_prefault.c */
 long patdev_ioctl_prefault(void __user *arg);
@@ -212,7 +228,17 @@ long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 			 unsigned long end, bool write);
 
 /* patdev_query.c */
-long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg);
-long patdev_ioctl_range_query(void __user *arg);
+long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg, size_t size);
+long patdev_ioctl_range_query(void __user *arg, size_t size);
+/*
+ * ABI 0.3's QUERY and RANGE_QUERY: the answers of 0.4 without the entry
+ * size (@size, @huge), whose place held @reserved.
+ */
+#define PATDEV_QUERY_SIZE_0_3		offsetof(struct patdev_query, reserved)
+#define PATDEV_RANGE_QUERY_SIZE_0_3	offsetof(struct patdev_range_query, reserved)
+#define PATDEV_IOC_QUERY_0_3		_IOC(_IOC_READ | _IOC_WRITE, PATDEV_IOC_MAGIC, 0x01, \
+					     PATDEV_QUERY_SIZE_0_3)
+#define PATDEV_IOC_RANGE_QUERY_0_3	_IOC(_IOC_READ | _IOC_WRITE, PATDEV_IOC_MAGIC, 0x04, \
+					     PATDEV_RANGE_QUERY_SIZE_0_3)
 
 #endif /* _PATDEV_H */

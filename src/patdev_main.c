@@ -11,6 +11,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include "compat.h"
 #include "patdev.h"
 
 static ushort patdev_mode = 0600;
@@ -23,7 +24,8 @@ static long patdev_ioctl_version(void __user *arg)
 		.major = PATDEV_VERSION_MAJOR,
 		.minor = PATDEV_VERSION_MINOR,
 		.features = PATDEV_FEAT_QUERY | PATDEV_FEAT_OBJINFO | PATDEV_FEAT_RW |
-			    PATDEV_FEAT_PREFAULT | PATDEV_FEAT_CREATE,
+			    PATDEV_FEAT_PREFAULT | PATDEV_FEAT_CREATE |
+			    (PATDEV_HUGE ? PATDEV_FEAT_HUGE : 0),
 	};
 
 	return copy_to_user(arg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -69,7 +71,8 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case PATDEV_IOC_VERSION_0_1:
 		return patdev_ioctl_version(uarg);
 	case PATDEV_IOC_QUERY:
-		return patdev_ioctl_query(file->private_data, uarg);
+	case PATDEV_IOC_QUERY_0_3:
+		return patdev_ioctl_query(file->private_data, uarg, _IOC_SIZE(cmd));
 	case PATDEV_IOC_OBJINFO:
 		return patdev_ioctl_objinfo(uarg);
 	case PATDEV_IOC_OBJINFO_0_2:
@@ -77,7 +80,8 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case PATDEV_IOC_PREFAULT:
 		return patdev_ioctl_prefault(uarg);
 	case PATDEV_IOC_RANGE_QUERY:
-		return patdev_ioctl_range_query(uarg);
+	case PATDEV_IOC_RANGE_QUERY_0_3:
+		return patdev_ioctl_range_query(uarg, _IOC_SIZE(cmd));
 	case PATDEV_IOC_SET_MMAP_FLAGS:
 		return patdev_ioctl_set_mmap_flags(file->private_data, uarg);
 	case PATDEV_IOC_CREATE:
@@ -99,6 +103,9 @@ static const struct file_operations patdev_fops = {
 	.unlocked_ioctl = patdev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = patdev_mmap,
+#if PATDEV_HUGE
+	.get_unmapped_area = patdev_get_unmapped_area,
+#endif
 };
 
 static struct miscdevice patdev_misc = {

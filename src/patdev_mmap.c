@@ -39,10 +39,10 @@ static vm_fault_t patdev_vm_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct patdev_obj *obj = vma->vm_private_data;
-	pgprot_t prot = patdev_obj_pgprot(obj, vma->vm_page_prot);
+	pgprot_t prot = vma->vm_page_prot;
 	unsigned long window = READ_ONCE(patdev_fault_around);
 	pgoff_t idx = vmf->pgoff - obj->base;
-	unsigned long i, n, pfn;
+	unsigned long n, pfn;
 	vm_fault_t ret;
 
 	down_read(&obj->revoke_lock);
@@ -51,9 +51,15 @@ static vm_fault_t patdev_vm_fault(struct vm_fault *vmf)
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
+	mutex_lock(&obj->populate_lock);
+	/* Another thread's 2 MiB entry took the slot meanwhile: retry. */
+	if (patdev_pmd_leaf(vma->vm_mm, vmf->address)) {
+		ret = VM_FAULT_NOPAGE;
+		goto unlock;
+	}
 	ret = vmf_insert_pfn_prot(vma, vmf->address, pfn, prot);
 	if ((ret & VM_FAULT_ERROR) || window <= 1)
-		goto out;
+		goto unlock;
 
 	/*
 	 * Fault-around: a sequential pass then takes one fault per window.
@@ -63,22 +69,64 @@ static vm_fault_t patdev_vm_fault(struct vm_fault *vmf)
 	 */
 	n = min3(window, (pmd_addr_end(vmf->address, vma->vm_end) - vmf->address) >> PAGE_SHIFT,
 		 obj->npages - idx);
-	for (i = 1; i < n; i++) {
-		if (patdev_obj_pfn(obj, idx + i, &pfn))
-			break;
-		if (vmf_insert_pfn_prot(vma, vmf->address + (i << PAGE_SHIFT), pfn, prot) &
-		    VM_FAULT_ERROR)
-			break;
-	}
+	patdev_fill_after(vma, vmf->address, vmf->address + (n << PAGE_SHIFT), prot);
+unlock:
+	mutex_unlock(&obj->populate_lock);
 out:
 	up_read(&obj->revoke_lock);
 	return ret;
 }
 
+#if PATDEV_HUGE
+/*
+ * A 2 MiB entry for the faulting slot where one physical run backs it all
+ * (patdev_huge_slot()); anywhere else the core falls back to ->fault.
+ * The entry gets vm_page_prot, already of the object's mode, and PAT
+ * answers for the slot's first frame: the object keeps all its pages on
+ * one memtype, so that answer holds for the whole slot.
+ */
+static vm_fault_t patdev_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct patdev_obj *obj = vma->vm_private_data;
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	unsigned long pfn;
+	vm_fault_t ret;
+	pmd_t pmd;
+
+	if (order != PMD_ORDER || !patdev_huge_slot(vma, vmf->address & PMD_MASK, &pfn))
+		return VM_FAULT_FALLBACK;
+	down_read(&obj->revoke_lock);
+	if (obj->revoked) {
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	}
+	mutex_lock(&obj->populate_lock);
+	/*
+	 * Under populate_lock nobody else makes a page table or a 2 MiB entry
+	 * here: if the slot is empty it stays empty until the entry is in. A
+	 * write to a read-only 2 MiB entry of ours (write-notify) makes it
+	 * writable and dirty, as a write fault does; a page table means 4 KiB.
+	 */
+	pmd = pmdp_get_lockless(vmf->pmd);
+	if (pmd_none(pmd) || (write && pmd_leaf(pmd)))
+		ret = patdev_insert_pfn_pmd(vmf, pfn, write);
+	else
+		ret = VM_FAULT_FALLBACK;
+	mutex_unlock(&obj->populate_lock);
+out:
+	up_read(&obj->revoke_lock);
+	return ret;
+}
+#endif
+
 const struct vm_operations_struct patdev_vm_ops = {
 	.open = patdev_vm_open,
 	.close = patdev_vm_close,
 	.fault = patdev_vm_fault,
+#if PATDEV_HUGE
+	.huge_fault = patdev_vm_huge_fault,
+#endif
 };
 
 int patdev_mmap(struct file *file, struct vm_area_struct *vma)
@@ -152,6 +200,32 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	atomic_dec(&obj->nmaps);
 	patdev_obj_put(obj);
 	return n;
+}
+
+/**
+ * patdev_get_unmapped_area() - where an mmap without MAP_FIXED goes
+ * @file: a patdev file
+ * @addr: the hint
+ * @len: length
+ * @pgoff: page offset asked for
+ * @flags: mmap flags
+ *
+ * 2 MiB entries need the mapping's 2 MiB slots to line up with the
+ * object's: an unhinted mapping of at least 2 MiB is placed at an address
+ * congruent to its offset modulo 2 MiB. 6.12 did that for any file; 6.13
+ * keeps it for anonymous memory only, so the driver asks for it. The two
+ * names are aligned as the first page of the object's range, which is
+ * what ->mmap rewrites them to.
+ *
+ * Return: the address, or a negative errno.
+ */
+unsigned long patdev_get_unmapped_area(struct file *file, unsigned long addr,
+				       unsigned long len, unsigned long pgoff,
+				       unsigned long flags)
+{
+	if (pgoff < PATDEV_PGOFF_FIRST_RANGE)
+		pgoff = 0;
+	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
 }
 
 /**

@@ -22,6 +22,7 @@ void patdev_obj_init(struct patdev_obj *obj, enum patdev_obj_kind kind,
 	obj->npages = npages;
 	atomic_set(&obj->nmaps, 0);
 	init_rwsem(&obj->revoke_lock);
+	mutex_init(&obj->populate_lock);
 	spin_lock_init(&obj->claim_lock);
 	INIT_LIST_HEAD(&obj->claims);
 	INIT_LIST_HEAD(&obj->owner_link);
@@ -42,6 +43,7 @@ static void patdev_obj_release(struct kref *ref)
 	patdev_space_remove(obj);
 	patdev_obj_drop_claims(obj);
 	patdev_create_uncharge(obj);
+	mutex_destroy(&obj->populate_lock);
 	obj->ops->release(obj);
 	patdev_obj_count(-1);
 }
@@ -87,9 +89,30 @@ pgprot_t patdev_obj_pgprot(const struct patdev_obj *obj, pgprot_t prot)
  */
 int patdev_obj_pfn(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn)
 {
+	unsigned long run;
+
+	return patdev_obj_run(obj, idx, pfn, &run);
+}
+
+/**
+ * patdev_obj_run() - the physically contiguous run of @obj from page @idx
+ * @obj: the object
+ * @idx: page index, checked against the object's size
+ * @pfn: out: the frame behind page @idx
+ * @run: out: pages from @idx on whose frames follow *@pfn (at least 1)
+ *
+ * Return: 0, or -EFAULT as patdev_obj_pfn().
+ */
+int patdev_obj_run(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn, unsigned long *run)
+{
+	int ret;
+
 	if (idx >= obj->npages)
 		return -EFAULT;
-	return obj->ops->pfn(obj, idx, pfn);
+	ret = obj->ops->pfn(obj, idx, pfn, run);
+	if (!ret)
+		*run = clamp_t(unsigned long, *run, 1, obj->npages - idx);
+	return ret;
 }
 
 /**

@@ -11,7 +11,7 @@
 #include "patdev.h"
 
 /*
- * The protection of the entries a prefault enters. vmf_insert_pfn_prot()
+ * The protection of the 4 KiB entries a prefault enters. vmf_insert_pfn_prot()
  * enters clean, old entries. For WRITE they are made dirty and young up
  * front, as FreeBSD's prefault for write does, but only where the vma's
  * protection is writable: where the kernel wants to see the first write
@@ -21,8 +21,7 @@
  */
 static pgprot_t patdev_prefault_prot(struct vm_area_struct *vma, bool write)
 {
-	struct patdev_obj *obj = vma->vm_private_data;
-	pgprot_t prot = patdev_obj_pgprot(obj, vma->vm_page_prot);
+	pgprot_t prot = vma->vm_page_prot;
 	pte_t entry = __pte(pgprot_val(prot));
 
 	if (write && pte_write(entry))
@@ -31,44 +30,66 @@ static pgprot_t patdev_prefault_prot(struct vm_area_struct *vma, bool write)
 }
 
 /*
+ * A 2 MiB entry for the slot at @haddr, made by the fault path itself: the
+ * core allocates the upper page tables (their allocators are not exported)
+ * and calls ->huge_fault, as a user fault would. A write fault makes the
+ * entry dirty and young and, where the vma allows writes, writable.
+ * Answers 0 also when the slot ends up mapped some other way (the 4 KiB
+ * pages are then filled by the caller).
+ */
+static int patdev_prefault_huge(struct vm_area_struct *vma, unsigned long haddr, bool write)
+{
+	struct patdev_obj *obj = vma->vm_private_data;
+	vm_fault_t ret;
+
+	ret = handle_mm_fault(vma, haddr, write ? FAULT_FLAG_WRITE : 0, NULL);
+	if (!(ret & VM_FAULT_ERROR))
+		return 0;
+	if (ret & VM_FAULT_OOM)
+		return -ENOMEM;
+	return READ_ONCE(obj->revoked) ? -ENXIO : -EFAULT;
+}
+
+/*
  * Enters the pages of [start, end) in @vma that lie inside its object;
- * those past its end are not walked. Returns how many are mapped
- * afterwards, or a negative errno.
+ * those past its end are not walked. Each page table's share is one batch:
+ * a 2 MiB entry where the slot allows one, else 4 KiB entries under one
+ * lock. Returns how many pages are mapped afterwards, or a negative errno.
  */
 long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 			 unsigned long end, bool write)
 {
 	struct patdev_obj *obj = vma->vm_private_data;
 	pgprot_t prot = patdev_prefault_prot(vma, write);
-	unsigned long addr, pfn;
+	unsigned long addr, next, pfn;
 	long n = 0;
+	int ret;
 
 	end = min(end, patdev_vma_obj_end(vma));
-	down_read(&obj->revoke_lock);
-	for (addr = start; addr < end; addr += PAGE_SIZE) {
-		vm_fault_t vmf;
-
+	for (addr = start; addr < end; addr = next) {
+		next = pmd_addr_end(addr, end);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (IS_ALIGNED(addr, PMD_SIZE) && next - addr == PMD_SIZE &&
+		    patdev_huge_slot(vma, addr, &pfn)) {
+			ret = patdev_prefault_huge(vma, addr, write);
+			if (ret)
+				return ret;
+		}
+		down_read(&obj->revoke_lock);
 		if (obj->revoked) {
-			n = -ENXIO;
-			break;
+			ret = -ENXIO;
+		} else {
+			mutex_lock(&obj->populate_lock);
+			ret = patdev_fill(vma, addr, next, prot);
+			mutex_unlock(&obj->populate_lock);
 		}
-		if (patdev_obj_pfn(obj, patdev_obj_index(vma, addr), &pfn)) {
-			n = -EFAULT;
-			break;
-		}
-		vmf = vmf_insert_pfn_prot(vma, addr, pfn, prot);
-		if (vmf & VM_FAULT_ERROR) {
-			n = vmf & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
-			break;
-		}
-		n++;
-		if (fatal_signal_pending(current)) {
-			n = -EINTR;
-			break;
-		}
+		up_read(&obj->revoke_lock);
+		if (ret)
+			return ret;
+		n += (next - addr) >> PAGE_SHIFT;
 		cond_resched();
 	}
-	up_read(&obj->revoke_lock);
 	return n;
 }
 

@@ -12,18 +12,34 @@
 #include "compat.h"
 #include "patdev.h"
 
-long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg)
+/*
+ * ABI 0.3 callers pass the 0.4 structure without its last out field, whose
+ * place held their reserved field: that must be zero, and stays zero.
+ */
+static int patdev_query_copy_in(void *q, const void __user *arg, size_t size,
+				size_t size_0_3, const __u64 *reserved, __u64 *last_out)
+{
+	if (copy_from_user(q, arg, size))
+		return -EFAULT;
+	if (size == size_0_3)
+		return *last_out ? -EINVAL : 0;
+	return *reserved ? -EINVAL : 0;
+}
+
+long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg, size_t size)
 {
 	struct mm_struct *mm = current->mm;
+	struct patdev_query q = {};
 	struct vm_area_struct *vma;
-	struct patdev_query q;
 	unsigned long pfn;
 	pte_t entry;
 	long ret = 0;
+	bool huge;
 
-	if (copy_from_user(&q, arg, sizeof(q)))
-		return -EFAULT;
-	if (q.reserved || !mm)
+	ret = patdev_query_copy_in(&q, arg, size, PATDEV_QUERY_SIZE_0_3, &q.reserved, &q.size);
+	if (ret)
+		return ret;
+	if (!mm)
 		return -EINVAL;
 
 	if (mmap_read_lock_killable(mm))
@@ -36,8 +52,9 @@ long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg)
 	q.flags = 0;
 	q.pfn = 0;
 	q.cache = 0;
-	/* Only 4 KiB entries exist here: the fault path never maps huge pages. */
-	if (!patdev_read_pte(vma, q.addr & PAGE_MASK, &pfn, &entry) && pte_present(entry)) {
+	q.size = 0;
+	if (!patdev_read_pte(vma, q.addr & PAGE_MASK, &pfn, &entry, &huge) &&
+	    pte_present(entry)) {
 		q.flags = PATDEV_QUERY_PRESENT;
 		if (pte_write(entry))
 			q.flags |= PATDEV_QUERY_WRITE;
@@ -48,52 +65,73 @@ long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg)
 		/* As /proc/pid/pagemap: PFNs help Rowhammer-style attacks. */
 		q.pfn = pfile->show_pfn ? pfn : 0;
 		q.cache = patdev_pat_decode(pte_pgprot(entry));
+		q.size = huge ? PMD_SIZE : PAGE_SIZE;
 	}
 out:
 	mmap_read_unlock(mm);
-	if (!ret && copy_to_user(arg, &q, sizeof(q)))
+	if (size == PATDEV_QUERY_SIZE_0_3)
+		q.size = 0;
+	if (!ret && copy_to_user(arg, &q, size))
 		ret = -EFAULT;
 	return ret;
 }
 
-/* Adds the entries of [addr, end) in @vma to @r. */
+/* Adds @pages pages of one entry, whose flag bits @entry holds, to @r. */
+static void patdev_range_add(struct patdev_range_query *r, pte_t entry, unsigned long pages)
+{
+	/* The helpers answer a flag's value on some kernels, not 0 or 1. */
+	r->resident += pages;
+	r->writable += pte_write(entry) ? pages : 0;
+	r->dirty += pte_dirty(entry) ? pages : 0;
+	r->young += pte_young(entry) ? pages : 0;
+}
+
+/*
+ * Adds the entries of [addr, end) in @vma to @r: a 2 MiB entry is read
+ * once for all its pages in the range.
+ */
 static long patdev_range_count(struct vm_area_struct *vma, unsigned long addr,
 			       unsigned long end, struct patdev_range_query *r)
 {
-	unsigned long pfn;
+	unsigned long next, pfn;
 	pte_t entry;
+	bool huge;
 
-	for (; addr < end; addr += PAGE_SIZE) {
+	for (; addr < end; addr = next) {
+		next = addr + PAGE_SIZE;
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();
-		if (patdev_read_pte(vma, addr, &pfn, &entry) || !pte_present(entry))
+		if (patdev_read_pte(vma, addr, &pfn, &entry, &huge) || !pte_present(entry))
 			continue;
-		/* The helpers answer a flag's value on some kernels, not 0 or 1. */
-		r->resident++;
-		r->writable += !!pte_write(entry);
-		r->dirty += !!pte_dirty(entry);
-		r->young += !!pte_young(entry);
+		if (huge) {
+			next = pmd_addr_end(addr, end);
+			r->huge += (next - addr) >> PAGE_SHIFT;
+		}
+		patdev_range_add(r, entry, (next - addr) >> PAGE_SHIFT);
 	}
 	return 0;
 }
 
-long patdev_ioctl_range_query(void __user *arg)
+long patdev_ioctl_range_query(void __user *arg, size_t size)
 {
 	struct mm_struct *mm = current->mm;
-	struct patdev_range_query r;
+	struct patdev_range_query r = {};
 	unsigned long start, end, addr;
 	struct vm_area_struct *vma;
 	long ret;
 
-	if (copy_from_user(&r, arg, sizeof(r)))
-		return -EFAULT;
-	if (r.reserved || !mm)
+	ret = patdev_query_copy_in(&r, arg, size, PATDEV_RANGE_QUERY_SIZE_0_3, &r.reserved,
+				   &r.huge);
+	if (ret)
+		return ret;
+	if (!mm)
 		return -EINVAL;
 	r.resident = 0;
 	r.writable = 0;
 	r.dirty = 0;
 	r.young = 0;
+	r.huge = 0;
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	ret = patdev_range_check(mm, r.addr, r.len, false, false, &start, &end);
@@ -104,7 +142,9 @@ long patdev_ioctl_range_query(void __user *arg)
 					 min3(end, vma->vm_end, patdev_vma_obj_end(vma)), &r);
 	}
 	mmap_read_unlock(mm);
-	if (!ret && copy_to_user(arg, &r, sizeof(r)))
+	if (size == PATDEV_RANGE_QUERY_SIZE_0_3)
+		r.huge = 0;
+	if (!ret && copy_to_user(arg, &r, size))
 		ret = -EFAULT;
 	return ret;
 }

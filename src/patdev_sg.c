@@ -50,14 +50,18 @@ static struct patdev_sg *to_sg(struct patdev_obj *obj)
 	return container_of(obj, struct patdev_sg, obj);
 }
 
-static int patdev_sg_pfn(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn)
+static int patdev_sg_pfn(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn,
+			 unsigned long *run)
 {
 	phys_addr_t paddr;
+	u64 left;
 
 	/* idx < npages, the list's length: a miss would be a corrupt list. */
-	if (WARN_ON_ONCE(patdev_sglist_lookup(to_sg(obj)->sg, (u64)idx << PAGE_SHIFT, &paddr)))
+	if (WARN_ON_ONCE(patdev_sglist_lookup(to_sg(obj)->sg, (u64)idx << PAGE_SHIFT,
+					      &paddr, &left)))
 		return -EFAULT;
 	*pfn = PHYS_PFN(paddr);
+	*run = left >> PAGE_SHIFT;
 	return 0;
 }
 

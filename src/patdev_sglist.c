@@ -113,19 +113,23 @@ static const struct patdev_sgseg *patdev_sglist_find(const struct patdev_sglist 
  * @sg: the list
  * @off: offset from the start of the list
  * @paddr: out: the physical address
+ * @left: out: bytes from @off to the end of its segment, physically
+ *	contiguous from *@paddr on (may be NULL)
  *
  * FreeBSD's SG pager walks the list linearly on every fault; the segments'
  * offsets are sorted, so a binary search finds the segment in O(log n).
  *
  * Return: 0, or -ENXIO when @off is past the end.
  */
-int patdev_sglist_lookup(const struct patdev_sglist *sg, u64 off, phys_addr_t *paddr)
+int patdev_sglist_lookup(const struct patdev_sglist *sg, u64 off, phys_addr_t *paddr, u64 *left)
 {
 	const struct patdev_sgseg *seg = patdev_sglist_find(sg, off);
 
 	if (!seg)
 		return -ENXIO;
 	*paddr = seg->paddr + (off - seg->off);
+	if (left)
+		*left = seg->off + seg->len - off;
 	return 0;
 }
 

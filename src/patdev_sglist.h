@@ -46,6 +46,6 @@ unsigned int patdev_sglist_count(const struct patdev_sglist *sg);
 u64 patdev_sglist_length(const struct patdev_sglist *sg);
 struct patdev_sglist *patdev_sglist_slice(const struct patdev_sglist *sg, u64 off,
 					  u64 len, gfp_t gfp);
-int patdev_sglist_lookup(const struct patdev_sglist *sg, u64 off, phys_addr_t *paddr);
+int patdev_sglist_lookup(const struct patdev_sglist *sg, u64 off, phys_addr_t *paddr, u64 *left);
 
 #endif /* _PATDEV_SGLIST_H */

@@ -24,7 +24,7 @@ static phys_addr_t lookup(const struct patdev_sglist *sg, u64 off)
 {
 	phys_addr_t pa;
 
-	return patdev_sglist_lookup(sg, off, &pa) ? (phys_addr_t)-1 : pa;
+	return patdev_sglist_lookup(sg, off, &pa, NULL) ? (phys_addr_t)-1 : pa;
 }
 
 static int patdev_sglist_selftest_show(struct seq_file *m, void *unused)

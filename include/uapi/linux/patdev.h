@@ -19,7 +19,7 @@
 #include <linux/types.h>
 
 #define PATDEV_VERSION_MAJOR	0
-#define PATDEV_VERSION_MINOR	3
+#define PATDEV_VERSION_MINOR	4
 
 /* mmap offsets, in pages: offset = PATDEV_PGOFF_* * page size */
 #define PATDEV_PGOFF_ANON	0
@@ -67,6 +67,8 @@ struct patdev_version {
 #define PATDEV_FEAT_RW		(1ULL << 2)
 #define PATDEV_FEAT_PREFAULT	(1ULL << 3)
 #define PATDEV_FEAT_CREATE	(1ULL << 4)
+/* Mappings get 2 MiB entries where they can (Linux 6.12 and later). */
+#define PATDEV_FEAT_HUGE	(1ULL << 5)
 
 /**
  * struct patdev_query - NetBSD pmap_extract() for one user address
@@ -77,16 +79,20 @@ struct patdev_version {
  *	/proc/pid/pagemap)
  * @cache: out: &enum patdev_cache decoded from the entry's PAT, PCD and PWT
  *	bits through the CPU's PAT register
+ * @size: out: bytes the entry maps: 4096, or 2097152 for a 2 MiB entry
+ *	(PATDEV_FEAT_HUGE); 0 when no entry is present
  * @reserved: in: must be zero (EINVAL otherwise); out: zero
  *
  * The answer is read from the page table itself, so it is the effective
- * attribute, not the one the driver asked for.
+ * attribute, not the one the driver asked for. @pfn is the frame of the
+ * 4 KiB page at @addr, inside a 2 MiB entry too.
  */
 struct patdev_query {
 	__u64 addr;
 	__u64 flags;
 	__u64 pfn;
 	__u64 cache;
+	__u64 size;
 	__u64 reserved;
 };
 
@@ -222,6 +228,11 @@ struct patdev_destroy {
  * usual. Entries that are already present are left as they are. Pages past
  * an object's end are neither walked nor counted. ENXIO: the object was
  * revoked (PATDEV_DESTROY_REVOKE).
+ *
+ * With PATDEV_FEAT_HUGE, every 2 MiB-aligned 2 MiB of the range that one
+ * aligned physical run of the object backs gets one 2 MiB entry, as a
+ * fault there would (see the README for the kernels and settings that
+ * allow it); the rest gets 4 KiB entries, a page table's share at a time.
  */
 struct patdev_prefault {
 	__u64 addr;
@@ -243,11 +254,14 @@ struct patdev_prefault {
  * @writable: out: present entries that allow writes
  * @dirty: out: present entries marked dirty (modified)
  * @young: out: present entries marked accessed (referenced)
+ * @huge: out: those of @resident mapped by 2 MiB entries
  * @reserved: in: must be zero (EINVAL otherwise); out: zero
  *
- * The range rules of &struct patdev_prefault apply, except that PROT_NONE
- * mappings may be counted. Pages past an object's end are counted as absent without being
- * walked, so a huge mapping of a small object answers at once.
+ * Counts are in pages: a 2 MiB entry counts each of its 512 pages that
+ * lie in the range, with the entry's flags. The range rules of &struct
+ * patdev_prefault apply, except that PROT_NONE mappings may be counted.
+ * Pages past an object's end are counted as absent without being walked,
+ * so a huge mapping of a small object answers at once.
  */
 struct patdev_range_query {
 	__u64 addr;
@@ -256,6 +270,7 @@ struct patdev_range_query {
 	__u64 writable;
 	__u64 dirty;
 	__u64 young;
+	__u64 huge;
 	__u64 reserved;
 };
 

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Entering an object's pages into a vma: 4 KiB entries in batches, and
+ * 2 MiB entries where a slot of the mapping is backed by one aligned
+ * physical run (FreeBSD's pmap_object_init_pt() for device and SG objects).
+ *
+ * vmf_insert_pfn_prot() walks the page table, takes its lock and asks PAT
+ * for the page's memory type, page by page. An object's memtype is set
+ * once, when its chunks are made, and is the same for all its pages; so a
+ * batch asks PAT once, through the first page it enters, and fills the
+ * rest of the page table under one lock with the cache bits that page got,
+ * as i915's remap_io_sg() does.
+ *
+ * Page tables and 2 MiB entries of an object's mappings are only ever made
+ * under its populate_lock, by the code in this file and the fault handlers.
+ * That keeps a 2 MiB entry and a page table from racing for the same slot:
+ * apply_to_page_range() warns on a 2 MiB entry, and vmf_insert_pfn_pmd()
+ * for a write warns on a page table.
+ */
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+#include "compat.h"
+#include "patdev.h"
+
+/**
+ * patdev_pmd_leaf() - is @addr mapped by a 2 MiB entry?
+ * @mm: the mm, mmap lock held (upper page tables are not freed under it)
+ * @addr: user address
+ *
+ * Return: true when the entry of @addr's slot is a leaf.
+ */
+bool patdev_pmd_leaf(struct mm_struct *mm, unsigned long addr)
+{
+#if PATDEV_HUGE
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+
+	if (pgd_none(READ_ONCE(*pgd)))
+		return false;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d)))
+		return false;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(READ_ONCE(*pud)) || pud_leaf(READ_ONCE(*pud)))
+		return false;
+	return pmd_leaf(pmdp_get_lockless(pmd_offset(pud, addr)));
+#else
+	return false;
+#endif
+}
+
+/**
+ * patdev_huge_slot() - may the 2 MiB slot at @haddr get one 2 MiB entry?
+ * @vma: a patdev vma
+ * @haddr: 2 MiB-aligned user address
+ * @pfn: out: the first frame of the slot
+ *
+ * Only if the slot lies inside the vma and the object and its pages are
+ * one physically contiguous, 2 MiB-aligned run.
+ *
+ * Return: true if it may.
+ */
+bool patdev_huge_slot(struct vm_area_struct *vma, unsigned long haddr, unsigned long *pfn)
+{
+	struct patdev_obj *obj = vma->vm_private_data;
+	unsigned long run;
+	pgoff_t idx;
+
+	if (!PATDEV_HUGE || haddr < vma->vm_start || vma->vm_end - haddr < PMD_SIZE)
+		return false;
+	idx = patdev_obj_index(vma, haddr);
+	if (idx >= obj->npages || obj->npages - idx < PTRS_PER_PMD)
+		return false;
+	if (patdev_obj_run(obj, idx, pfn, &run))
+		return false;
+	return run >= PTRS_PER_PMD && IS_ALIGNED(*pfn, PTRS_PER_PMD);
+}
+
+struct patdev_fill {
+	struct vm_area_struct *vma;
+	struct patdev_obj *obj;
+	pgprot_t prot;
+	pgoff_t idx;		/* object page of the entry at hand */
+	unsigned long pfn;	/* its frame, valid while @run is not 0 */
+	unsigned long run;	/* frames left in the physical run */
+};
+
+static int patdev_fill_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct patdev_fill *f = data;
+
+	if (!f->run && patdev_obj_run(f->obj, f->idx, &f->pfn, &f->run))
+		return -EFAULT;
+	if (pte_none(ptep_get(pte))) {
+		set_pte_at(f->vma->vm_mm, addr, pte, pte_mkspecial(pfn_pte(f->pfn, f->prot)));
+		update_mmu_cache(f->vma, addr, pte);
+	}
+	f->idx++;
+	f->pfn++;
+	f->run--;
+	return 0;
+}
+
+/**
+ * patdev_fill_after() - enter the absent pages after a present entry
+ * @vma: a patdev vma, mmap lock held
+ * @addr: a page of @vma whose entry is present (a 4 KiB one)
+ * @end: end of the batch, inside @addr's page table, the vma and the object
+ * @prot: the protection asked for
+ *
+ * The entries of (@addr, @end) get @prot with the cache bits of @addr's
+ * entry: those are what PAT made of the object's mode. Caller holds the
+ * object's revoke_lock for read and its populate_lock.
+ *
+ * Return: 0 or a negative errno; entries already entered stay.
+ */
+int patdev_fill_after(struct vm_area_struct *vma, unsigned long addr, unsigned long end,
+		      pgprot_t prot)
+{
+	struct patdev_fill f = { .vma = vma, .obj = vma->vm_private_data };
+	unsigned long pfn;
+	pte_t entry;
+	bool huge;
+
+	if (end - addr <= PAGE_SIZE)
+		return 0;
+	if (patdev_read_pte(vma, addr, &pfn, &entry, &huge) || huge)
+		return -EFAULT;
+	/* No helper swaps only the cache bits of a protection. */
+	f.prot = __pgprot((pgprot_val(prot) & ~_PAGE_CACHE_MASK) |
+			  (pte_val(entry) & _PAGE_CACHE_MASK));
+	f.idx = patdev_obj_index(vma, addr + PAGE_SIZE);
+	return apply_to_page_range(vma->vm_mm, addr + PAGE_SIZE, end - addr - PAGE_SIZE,
+				   patdev_fill_pte, &f);
+}
+
+/**
+ * patdev_fill() - enter every page of [@start, @end) of @vma
+ * @vma: a patdev vma, mmap lock held
+ * @start: first page
+ * @end: end, inside @start's page table, the vma and the object
+ * @prot: the protection asked for
+ *
+ * Caller holds the object's revoke_lock for read and its populate_lock.
+ * Pages already mapped keep their entries; a 2 MiB entry maps them all.
+ *
+ * Return: 0, -ENOMEM or -EFAULT.
+ */
+int patdev_fill(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+		pgprot_t prot)
+{
+	unsigned long pfn;
+	vm_fault_t ret;
+
+	if (patdev_pmd_leaf(vma->vm_mm, start))
+		return 0;
+	if (patdev_obj_pfn(vma->vm_private_data, patdev_obj_index(vma, start), &pfn))
+		return -EFAULT;
+	ret = vmf_insert_pfn_prot(vma, start, pfn, prot);
+	if (ret & VM_FAULT_ERROR)
+		return ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
+	return patdev_fill_after(vma, start, end, prot);
+}
