@@ -188,6 +188,7 @@ suite() {
 	check_run "$label" "module loaded from the DKMS install" from_dkms
 	check_run "$label" "parameters took effect: ${*:-defaults}" params_took_effect "$@"
 	run_tap "$label" ./selftests/patdev_test
+	run_tap "$label" ./selftests/patdev_huge
 	check_run "$label" "modprobe -r patdev (allowed once unmapped)" modprobe -r patdev
 	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace/module warning" dmesg_clean
 	sed 's/^/#   /' /tmp/patdev-dmesg
@@ -270,6 +271,7 @@ debug() {
 	mark "$label"
 	check_run "$label" "insmod patdev" insmod "$1"
 	run_tap "$label" ./selftests/patdev_test
+	run_tap "$label" ./selftests/patdev_huge
 	# The kernel's own page-table dump as an oracle for QUERY's cache modes.
 	run_tap "$label" ./selftests/patdev_ptdump
 	check_run "$label" "rmmod patdev" rmmod patdev

@@ -246,7 +246,7 @@ TEST_F(patdev, version_ioctl)
 	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_VERSION, &v));
 	ASSERT_EQ(PATDEV_VERSION_MAJOR, v.major);
 	ASSERT_EQ(PATDEV_VERSION_MINOR, v.minor);
-	ASSERT_EQ(3, v.minor) TH_LOG("the ioctl ABI of minor 3");
+	ASSERT_EQ(4, v.minor) TH_LOG("the ioctl ABI of minor 4");
 	/* A 0.1 program's VERSION call (_IOWR then) is still answered. */
 	memset(&v, 0xff, sizeof(v));
 	ASSERT_EQ(0, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version), &v));

@@ -19,30 +19,35 @@
  * dirty read-only entry would be the shadow-stack encoding on x86. Those
  * entries stay read-only and clean; the first write faults as usual.
  */
+static bool patdev_prefault_dirty(struct vm_area_struct *vma, bool write)
+{
+	return write && pte_write(__pte(pgprot_val(vma->vm_page_prot)));
+}
+
 static pgprot_t patdev_prefault_prot(struct vm_area_struct *vma, bool write)
 {
-	pgprot_t prot = vma->vm_page_prot;
-	pte_t entry = __pte(pgprot_val(prot));
+	pte_t entry = __pte(pgprot_val(vma->vm_page_prot));
 
-	if (write && pte_write(entry))
-		prot = pte_pgprot(pte_mkyoung(pte_mkdirty(entry)));
-	return prot;
+	if (!patdev_prefault_dirty(vma, write))
+		return vma->vm_page_prot;
+	return pte_pgprot(pte_mkyoung(pte_mkdirty(entry)));
 }
 
 /*
  * A 2 MiB entry for the slot at @haddr, made by the fault path itself: the
  * core allocates the upper page tables (their allocators are not exported)
- * and calls ->huge_fault, as a user fault would. A write fault makes the
- * entry dirty and young and, where the vma allows writes, writable.
+ * and calls ->huge_fault, as a user fault would. For @dirty, a write fault
+ * makes the entry writable, dirty and young; otherwise it is clean, and
+ * writable only if the vma's protection is (as for 4 KiB entries).
  * Answers 0 also when the slot ends up mapped some other way (the 4 KiB
  * pages are then filled by the caller).
  */
-static int patdev_prefault_huge(struct vm_area_struct *vma, unsigned long haddr, bool write)
+static int patdev_prefault_huge(struct vm_area_struct *vma, unsigned long haddr, bool dirty)
 {
 	struct patdev_obj *obj = vma->vm_private_data;
 	vm_fault_t ret;
 
-	ret = handle_mm_fault(vma, haddr, write ? FAULT_FLAG_WRITE : 0, NULL);
+	ret = handle_mm_fault(vma, haddr, dirty ? FAULT_FLAG_WRITE : 0, NULL);
 	if (!(ret & VM_FAULT_ERROR))
 		return 0;
 	if (ret & VM_FAULT_OOM)
@@ -72,7 +77,7 @@ long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 			return -EINTR;
 		if (IS_ALIGNED(addr, PMD_SIZE) && next - addr == PMD_SIZE &&
 		    patdev_huge_slot(vma, addr, &pfn)) {
-			ret = patdev_prefault_huge(vma, addr, write);
+			ret = patdev_prefault_huge(vma, addr, patdev_prefault_dirty(vma, write));
 			if (ret)
 				return ret;
 		}
