@@ -303,7 +303,8 @@ TEST_F(huge, munmap_inside_a_slot_splits_it_data_intact)
 	fill(p, 2 * PMD, 3);
 	ASSERT_EQ(self->have_huge ? PMD : self->page, entry_size(self->fd, p));
 	ASSERT_EQ(0, munmap(p + PMD / 2, self->page));
-	EXPECT_EQ(0, entry_size(self->fd, p)) TH_LOG("the 2 MiB entry is gone");
+	if (self->have_huge)
+		EXPECT_EQ(0, entry_size(self->fd, p)) TH_LOG("the 2 MiB entry is gone");
 	EXPECT_EQ(0, check(p, PMD / 2, 3));
 	EXPECT_EQ(0, check(p + PMD / 2 + self->page, PMD / 2 - self->page,
 			   3 + (PMD / 2 + self->page) / 512 * 7));
