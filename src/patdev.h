@@ -81,7 +81,7 @@ struct patdev_obj {
 	bool named;
 	bool revoked;
 	struct rw_semaphore revoke_lock;
-	struct mutex populate_lock;
+	struct mutex populate_lock;	/* one page-table populator at a time */
 	spinlock_t claim_lock;	/* protects @claims */
 	struct list_head claims;
 	struct patdev_file *owner;

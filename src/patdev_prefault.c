@@ -80,6 +80,11 @@ long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 			ret = patdev_prefault_huge(vma, addr, patdev_prefault_dirty(vma, write));
 			if (ret)
 				return ret;
+			/* Nobody removes a 2 MiB entry under the mmap lock but a revocation. */
+			if (patdev_pmd_leaf(vma->vm_mm, addr) && !READ_ONCE(obj->revoked)) {
+				n += PTRS_PER_PMD;
+				continue;
+			}
 		}
 		down_read(&obj->revoke_lock);
 		if (obj->revoked) {

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +26,13 @@
 #define REPS 5
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PARAMS "/sys/module/patdev/parameters/"
+#define PMD (2UL << 20)
+/* The big object: 256 MiB. */
+#define BIG_PAGES 65536
 
 static long page;
 static int fd, remap_fd;
-/* The object section 1 and 3 map: 64 Ki pages, WB like the baseline's. */
+/* The object sections 1 and 3 map: 256 MiB of 2 MiB chunks, WB like the baseline's. */
 static unsigned long long big_off;
 
 static double now_ns(void)
@@ -86,11 +90,36 @@ static void *map_at(int on, size_t len, int prot, unsigned long long off)
 	return p;
 }
 
-static unsigned long long create(unsigned int kind, size_t npages, unsigned int sg_order)
+/*
+ * Maps @len of patdev from @off at an address 2 MiB-aligned plus @shift:
+ * with @shift 0 the mapping's 2 MiB slots line up with the object's 2 MiB
+ * chunks (2 MiB entries where the kernel has them); with one page, none
+ * does and every entry is 4 KiB, on every kernel.
+ */
+static unsigned char *map_obj(unsigned long long off, size_t len, int prot, size_t shift)
+{
+	unsigned char *area, *start, *p;
+	size_t span = len + 2 * PMD;
+
+	area = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (area == MAP_FAILED)
+		die("reserving address space");
+	start = (unsigned char *)(((uintptr_t)area + PMD - 1) & ~(PMD - 1)) + shift;
+	p = mmap(start, len, prot, MAP_SHARED | MAP_FIXED, fd, off);
+	if (p == MAP_FAILED)
+		die("mmap");
+	if (start > area)
+		munmap(area, start - area);
+	munmap(start + len, area + span - (start + len));
+	return p;
+}
+
+static unsigned long long create(unsigned int kind, size_t npages, unsigned int cache,
+				 unsigned int sg_order)
 {
 	unsigned long long off;
 
-	if (patdev_create(fd, kind, npages * page, PATDEV_CACHE_WB, sg_order, 0, &off))
+	if (patdev_create(fd, kind, npages * page, cache, sg_order, 0, &off))
 		die("PATDEV_IOC_CREATE");
 	return off;
 }
@@ -109,85 +138,116 @@ static void touch_pages(unsigned char *p, size_t npages)
 		(void)__atomic_load_n(p + i * page, __ATOMIC_RELAXED);
 }
 
-/* ns per page to populate npages of a created object, one way. */
-enum way { PREFAULT, TOUCH, REMAP, ANON_POPULATE, NWAYS };
+static unsigned long long huge_pages(unsigned char *p, size_t len)
+{
+	struct patdev_range_query r = { .addr = (uintptr_t)p, .len = len };
+
+	if (ioctl(fd, PATDEV_IOC_RANGE_QUERY, &r))
+		die("PATDEV_IOC_RANGE_QUERY");
+	return r.huge;
+}
+
+/* The ways to populate the big object measured in section 1. */
+enum way { TOUCH_4K, TOUCH_2M, PREFAULT_4K, PREFAULT_2M, REMAP, NWAYS };
 static const char *const way_names[] = {
-	"prefault_ioctl", "first_touch", "remap_pfn_range", "anon_map_populate",
+	"first_touch_4k", "first_touch_2m", "prefault_4k", "prefault_2m", "remap_pfn_range",
 };
 
-static double populate_once(enum way way, size_t npages)
-{
-	size_t len = npages * page;
-	struct patdev_prefault pf = { .len = len, .flags = PATDEV_PREFAULT_READ };
-	unsigned char *p = NULL;
-	double t0, t1;
+struct sample {
+	double ns;
+	double faults;
+	double huge;
+};
 
-	switch (way) {
-	case PREFAULT:
-		p = map_at(fd, len, PROT_READ, big_off);
-		pf.addr = (uintptr_t)p;
-		t0 = now_ns();
-		if (ioctl(fd, PATDEV_IOC_PREFAULT, &pf))
-			die("PATDEV_IOC_PREFAULT");
-		t1 = now_ns();
-		break;
-	case TOUCH:
-		p = map_at(fd, len, PROT_READ, big_off);
-		t0 = now_ns();
-		touch_pages(p, npages);
-		t1 = now_ns();
-		break;
-	case REMAP:
+static struct sample populate_once(enum way way)
+{
+	size_t len = BIG_PAGES * page;
+	struct patdev_prefault pf = { .len = len, .flags = PATDEV_PREFAULT_READ };
+	size_t shift = way == TOUCH_4K || way == PREFAULT_4K ? page : 0;
+	struct sample s = { 0 };
+	unsigned char *p;
+	double t0;
+	long f0;
+
+	if (way == REMAP) {
 		/* The baseline module populates the whole mapping in mmap. */
 		t0 = now_ns();
 		p = map_at(remap_fd, len, PROT_READ, 0);
-		t1 = now_ns();
-		break;
-	default:
-		t0 = now_ns();
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-		t1 = now_ns();
-		if (p == MAP_FAILED)
-			die("anonymous mmap");
-		break;
+		s.ns = now_ns() - t0;
+		munmap(p, len);
+		return s;
 	}
+	p = map_obj(big_off, len, PROT_READ, shift);
+	f0 = minflt();
+	t0 = now_ns();
+	if (way == TOUCH_4K || way == TOUCH_2M) {
+		touch_pages(p, BIG_PAGES);
+	} else {
+		pf.addr = (uintptr_t)p;
+		if (ioctl(fd, PATDEV_IOC_PREFAULT, &pf))
+			die("PATDEV_IOC_PREFAULT");
+	}
+	s.ns = now_ns() - t0;
+	s.faults = minflt() - f0;
+	s.huge = huge_pages(p, len);
 	munmap(p, len);
-	return (t1 - t0) / npages;
+	return s;
 }
 
-static void bench_populate(void)
+static void report_ratio(const char *name, double value, const char *target, int met)
 {
-	static const size_t sizes[] = { 1024, 4096, 16384, 65536 };
-	double t[NWAYS][REPS], med[NWAYS];
-	unsigned int s, w, r;
+	printf("  %-44s %10.2f   %-14s %s\n", name, value, target,
+	       met < 0 ? "n/a" : met ? "met" : "NOT met");
+	printf("BENCH figure=%s value=%.2f target=\"%s\" met=%s\n", name, value, target,
+	       met < 0 ? "n/a" : met ? "yes" : "no");
+}
 
-	printf("\n1. populating N pages of a created WB object (ns per page, median of %d)\n",
-	       REPS);
-	printf("%8s %16s %16s %16s %18s %12s %14s\n", "pages", way_names[0], way_names[1],
-	       way_names[2], way_names[3], "touch/pref", "pref/remap");
-	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
-		for (r = 0; r < REPS; r++)
-			for (w = 0; w < NWAYS; w++)
-				t[w][r] = populate_once(w, sizes[s]);
-		for (w = 0; w < NWAYS; w++)
-			med[w] = median(t[w], REPS);
-		printf("%8zu %16.0f %16.0f %16.0f %18.0f %12.2f %14.2f\n", sizes[s],
-		       med[0], med[1], med[2], med[3], med[TOUCH] / med[PREFAULT],
-		       med[PREFAULT] / med[REMAP]);
-		for (w = 0; w < NWAYS; w++)
-			printf("BENCH figure=populate pages=%zu way=%s ns_per_page=%.1f\n",
-			       sizes[s], way_names[w], med[w]);
-		printf("BENCH figure=populate pages=%zu ratio=touch_over_prefault value=%.2f\n",
-		       sizes[s], med[TOUCH] / med[PREFAULT]);
-		printf("BENCH figure=populate pages=%zu ratio=prefault_over_remap value=%.2f\n",
-		       sizes[s], med[PREFAULT] / med[REMAP]);
+static void bench_populate(int have_huge)
+{
+	double t[NWAYS][REPS], f[NWAYS][REPS], h[NWAYS][REPS], ns[NWAYS], flt[NWAYS], hg[NWAYS];
+	const double mib = BIG_PAGES * page / (1024.0 * 1024);
+	unsigned int w, r;
+
+	printf("\n1. populating a 256 MiB object (2 MiB chunks, WB), fault-around off,\n"
+	       "   median of %d\n", REPS);
+	printf("%18s %14s %12s %14s\n", "way", "ns per MiB", "faults", "pages in 2M");
+	set_param("fault_around", 0);
+	for (r = 0; r < REPS; r++)
+		for (w = 0; w < NWAYS; w++) {
+			struct sample s = populate_once(w);
+
+			t[w][r] = s.ns;
+			f[w][r] = s.faults;
+			h[w][r] = s.huge;
+		}
+	for (w = 0; w < NWAYS; w++) {
+		ns[w] = median(t[w], REPS);
+		flt[w] = median(f[w], REPS);
+		hg[w] = median(h[w], REPS);
+		printf("%18s %14.0f %12.0f %14.0f\n", way_names[w], ns[w] / mib, flt[w], hg[w]);
+		printf("BENCH figure=populate way=%s ns_per_mib=%.0f faults=%.0f huge_pages=%.0f\n",
+		       way_names[w], ns[w] / mib, flt[w], hg[w]);
 	}
+	printf("\n%-46s %10s   %-14s %s\n", "  ratio", "value", "target", "");
+	report_ratio("faults_touch_4k_over_touch_2m", flt[TOUCH_4K] / (flt[TOUCH_2M] ? flt[TOUCH_2M] : 1),
+	       ">= 500", have_huge ? flt[TOUCH_4K] >= 500 * flt[TOUCH_2M] : -1);
+	report_ratio("time_touch_4k_over_touch_2m", ns[TOUCH_4K] / ns[TOUCH_2M], "(time per MiB)",
+	       -1);
+	report_ratio("time_prefault_4k_over_prefault_2m", ns[PREFAULT_4K] / ns[PREFAULT_2M], ">= 50",
+	       have_huge ? ns[PREFAULT_4K] >= 50 * ns[PREFAULT_2M] : -1);
+	report_ratio("time_remap_over_prefault_2m", ns[REMAP] / ns[PREFAULT_2M], "> 1 (faster)",
+	       have_huge ? ns[REMAP] > ns[PREFAULT_2M] : -1);
+	report_ratio("time_prefault_4k_over_remap", ns[PREFAULT_4K] / ns[REMAP], "<= 1.0",
+	       ns[PREFAULT_4K] <= ns[REMAP]);
+	report_ratio("time_touch_4k_over_prefault_4k", ns[TOUCH_4K] / ns[PREFAULT_4K], ">= 10",
+	       ns[TOUCH_4K] >= 10 * ns[PREFAULT_4K]);
+	set_param("fault_around", 16);
 }
 
 /*
  * The same 1024 pages as chunks of 512, 16 or 1 pages: as many segments as
  * chunks, fewer where the allocator handed out neighbours (OBJINFO tells).
+ * Mapped one page off 2 MiB so that every entry is 4 KiB.
  */
 static void bench_sg(void)
 {
@@ -199,17 +259,17 @@ static void bench_sg(void)
 	unsigned int s, r;
 
 	printf("\n2. first-touch fault cost on scatter/gather objects of %zu pages,\n"
-	       "   fault-around off (ns per fault, median of %d)\n", npages, REPS);
+	       "   4 KiB entries, fault-around off (ns per fault, median of %d)\n", npages, REPS);
 	printf("%8s %10s %12s %12s\n", "chunk", "segments", "ns/fault", "vs 2 MiB");
 	set_param("fault_around", 0);
 	for (s = 0; s < ARRAY_SIZE(orders); s++) {
-		off = create(PATDEV_OBJ_SG, npages, orders[s]);
+		off = create(PATDEV_OBJ_SG, npages, PATDEV_CACHE_WB, orders[s]);
 		memset(&info, 0, sizeof(info));
 		info.pgoff = off / page;
 		if (ioctl(fd, PATDEV_IOC_OBJINFO, &info))
 			die("PATDEV_IOC_OBJINFO");
 		for (r = 0; r < REPS; r++) {
-			unsigned char *p = map_at(fd, npages * page, PROT_READ, off);
+			unsigned char *p = map_obj(off, npages * page, PROT_READ, page);
 			double t0 = now_ns();
 
 			touch_pages(p, npages);
@@ -226,6 +286,7 @@ static void bench_sg(void)
 		       page << orders[s] >> 10, (unsigned long long)info.nsegs);
 		printf(" ns_per_fault=%.1f ratio_vs_2m=%.2f\n", med, med / base);
 	}
+	set_param("fault_around", 16);
 }
 
 static void bench_fault_around(void)
@@ -235,13 +296,13 @@ static void bench_fault_around(void)
 	double t[REPS], f[REPS], base = 0, faults;
 	unsigned int w, r;
 
-	printf("\n3. sequential first touch of %zu pages by fault-around window (median of %d)\n",
-	       npages, REPS);
+	printf("\n3. sequential first touch of %zu pages by fault-around window,\n"
+	       "   4 KiB entries (median of %d)\n", npages, REPS);
 	printf("%8s %12s %12s %14s\n", "window", "faults", "ns/page", "faults cut");
 	for (w = 0; w < ARRAY_SIZE(windows); w++) {
 		set_param("fault_around", windows[w]);
 		for (r = 0; r < REPS; r++) {
-			unsigned char *p = map_at(fd, npages * page, PROT_READ, big_off);
+			unsigned char *p = map_obj(big_off, npages * page, PROT_READ, page);
 			long f0 = minflt();
 			double t0 = now_ns();
 
@@ -262,8 +323,53 @@ static void bench_fault_around(void)
 	set_param("fault_around", 16);
 }
 
+static long vm_counter(const char *name)
+{
+	char key[64];
+	long val;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &val) == 2)
+		if (!strcmp(key, name)) {
+			fclose(f);
+			return val;
+		}
+	fclose(f);
+	return -1;
+}
+
+/* 2 MiB direct-map pages split by making a 256 MiB object WC. */
+static long splits_of_wc_object(unsigned int kind, unsigned int sg_order)
+{
+	long before = vm_counter("direct_map_level2_splits");
+	unsigned long long off = create(kind, BIG_PAGES, PATDEV_CACHE_WC, sg_order);
+	long after = vm_counter("direct_map_level2_splits");
+
+	destroy(off);
+	return before < 0 ? -1 : after - before;
+}
+
+static void bench_direct_map(void)
+{
+	long chunked, order0;
+
+	printf("\n4. kernel direct-map 2 MiB pages split by a 256 MiB WC object\n");
+	chunked = splits_of_wc_object(PATDEV_OBJ_ANON, 0);
+	order0 = splits_of_wc_object(PATDEV_OBJ_SG, 0);
+	printf("%28s %8ld\n%28s %8ld\n", "chunks of up to 2 MiB", chunked, "single pages (order 0)",
+	       order0);
+	printf("BENCH figure=direct_map_splits chunks=2m value=%ld\n", chunked);
+	printf("BENCH figure=direct_map_splits chunks=4k value=%ld\n", order0);
+	report_ratio("direct_map_splits_2m_chunks", chunked, "0", chunked == 0);
+}
+
 int main(void)
 {
+	struct patdev_version v;
+	int have_huge;
+
 	page = sysconf(_SC_PAGESIZE);
 	fd = open("/dev/patdev", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
@@ -271,16 +377,21 @@ int main(void)
 	remap_fd = open("/dev/patdev_remap", O_RDWR | O_CLOEXEC);
 	if (remap_fd < 0)
 		die("open /dev/patdev_remap (load tools/bench-module/patdev_remap.ko)");
+	if (ioctl(fd, PATDEV_IOC_VERSION, &v))
+		die("PATDEV_IOC_VERSION");
+	have_huge = !!(v.features & PATDEV_FEAT_HUGE);
 	printf("patdev-bench: timings are emulated under QEMU TCG; only the ratios between\n"
-	       "figures of this one run are meaningful. Medians of %d runs.\n", REPS);
-	/* 256 MiB for section 1 and 3, a little more for section 2's objects. */
+	       "figures of this one run are meaningful. Medians of %d runs. 2 MiB entries: %s\n",
+	       REPS, have_huge ? "yes" : "no (this kernel maps 4 KiB only)");
+	printf("BENCH figure=kernel huge=%d\n", have_huge);
+	/* 256 MiB for sections 1 and 3, a little more for section 2's objects. */
 	set_param("max_mb", 512);
-	big_off = create(PATDEV_OBJ_ANON, 65536, 0);
-	set_param("fault_around", 0);
-	bench_populate();
+	big_off = create(PATDEV_OBJ_SG, BIG_PAGES, PATDEV_CACHE_WB, 9);
+	bench_populate(have_huge);
 	bench_sg();
 	bench_fault_around();
 	destroy(big_off);
+	bench_direct_map();
 	set_param("max_mb", 256);
 	close(remap_fd);
 	close(fd);
