@@ -229,18 +229,19 @@ static void bench_populate(int have_huge)
 		       way_names[w], ns[w] / mib, flt[w], hg[w]);
 	}
 	printf("\n%-46s %10s   %-14s %s\n", "  ratio", "value", "target", "");
-	report_ratio("faults_touch_4k_over_touch_2m", flt[TOUCH_4K] / (flt[TOUCH_2M] ? flt[TOUCH_2M] : 1),
-	       ">= 500", have_huge ? flt[TOUCH_4K] >= 500 * flt[TOUCH_2M] : -1);
-	report_ratio("time_touch_4k_over_touch_2m", ns[TOUCH_4K] / ns[TOUCH_2M], "(time per MiB)",
-	       -1);
-	report_ratio("time_prefault_4k_over_prefault_2m", ns[PREFAULT_4K] / ns[PREFAULT_2M], ">= 50",
-	       have_huge ? ns[PREFAULT_4K] >= 50 * ns[PREFAULT_2M] : -1);
-	report_ratio("time_remap_over_prefault_2m", ns[REMAP] / ns[PREFAULT_2M], "> 1 (faster)",
-	       have_huge ? ns[REMAP] > ns[PREFAULT_2M] : -1);
+	report_ratio("faults_touch_4k_over_touch_2m",
+		     flt[TOUCH_4K] / (flt[TOUCH_2M] ? flt[TOUCH_2M] : 1), ">= 500",
+		     have_huge ? flt[TOUCH_4K] >= 500 * flt[TOUCH_2M] : -1);
+	report_ratio("time_touch_4k_over_touch_2m", ns[TOUCH_4K] / ns[TOUCH_2M],
+		     "(time per MiB)", -1);
+	report_ratio("time_prefault_4k_over_prefault_2m", ns[PREFAULT_4K] / ns[PREFAULT_2M],
+		     ">= 50", have_huge ? ns[PREFAULT_4K] >= 50 * ns[PREFAULT_2M] : -1);
+	report_ratio("time_remap_over_prefault_2m", ns[REMAP] / ns[PREFAULT_2M],
+		     "> 1 (faster)", have_huge ? ns[REMAP] > ns[PREFAULT_2M] : -1);
 	report_ratio("time_prefault_4k_over_remap", ns[PREFAULT_4K] / ns[REMAP], "<= 1.0",
-	       ns[PREFAULT_4K] <= ns[REMAP]);
+		     ns[PREFAULT_4K] <= ns[REMAP]);
 	report_ratio("time_touch_4k_over_prefault_4k", ns[TOUCH_4K] / ns[PREFAULT_4K], ">= 10",
-	       ns[TOUCH_4K] >= 10 * ns[PREFAULT_4K]);
+		     ns[TOUCH_4K] >= 10 * ns[PREFAULT_4K]);
 	set_param("fault_around", 16);
 }
 
