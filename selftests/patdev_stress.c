@@ -46,8 +46,9 @@ struct shared {
 	unsigned long revoked;
 	unsigned long others_mapped;
 	int failed;
-	/* Offsets of the workers' created objects, 0 when none. */
+	/* Offsets and sizes of the workers' created objects, 0 when none. */
 	unsigned long long offsets[MAXWORKERS];
+	unsigned long long sizes[MAXWORKERS];
 };
 
 static void fail(struct shared *sh, int w, const char *what)
@@ -122,29 +123,38 @@ static int prefault_ok(int fd, void *p, size_t len, unsigned int *seed)
 	return ioctl(fd, PATDEV_IOC_PREFAULT, &pf) || pf.npages != obj_pages;
 }
 
-/* Creates an object, uses it, destroys it; revokes half the time. */
+/*
+ * Creates an object, uses it, destroys it; revokes half the time. Half the
+ * objects are one 2 MiB chunk, which mappings get as one 2 MiB entry where
+ * the kernel has them; a page unmapped in their middle splits it.
+ */
 static int own_object(int fd, int w, struct shared *sh, unsigned int *seed)
 {
+	int big = rand_r(seed) & 1;
 	struct patdev_create c = {
-		.kind = rand_r(seed) & 1 ? PATDEV_OBJ_ANON : PATDEV_OBJ_SG,
-		.size = 4 * page, .cache = PATDEV_CACHE_WC,
+		.kind = big || rand_r(seed) & 1 ? PATDEV_OBJ_SG : PATDEV_OBJ_ANON,
+		.size = big ? 2UL << 20 : 4 * page, .cache = PATDEV_CACHE_WC,
+		.sg_order = big ? 9 : 0,
 	};
+	size_t npages = c.size / page, i;
 	int revoke = rand_r(seed) & 1;
 	struct patdev_destroy d = { .flags = revoke ? PATDEV_DESTROY_REVOKE : 0 };
-	struct patdev_range_query r = { .len = 4 * page };
+	struct patdev_range_query r = { .len = c.size };
 	unsigned char *m;
-	size_t i;
 
 	if (ioctl(fd, PATDEV_IOC_CREATE, &c))
 		return -1;
+	__atomic_store_n(&sh->sizes[w], c.size, __ATOMIC_RELAXED);
 	__atomic_store_n(&sh->offsets[w], c.offset, __ATOMIC_RELAXED);
-	m = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, c.offset);
+	m = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, c.offset);
 	if (m == MAP_FAILED)
 		return -1;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < npages; i++)
 		m[i * page] = (unsigned char)(w + i);
-	for (i = 0; i < 4; i++)
-		if (m[i * page] != (unsigned char)(w + i))
+	if (big && munmap(m + npages / 2 * page, page))
+		return -1;
+	for (i = 0; i < npages; i++)
+		if ((!big || i != npages / 2) && m[i * page] != (unsigned char)(w + i))
 			return -1;
 	/* Let the others find it for a moment. */
 	usleep(rand_r(seed) % 2000);
@@ -153,32 +163,42 @@ static int own_object(int fd, int w, struct shared *sh, unsigned int *seed)
 	if (ioctl(fd, PATDEV_IOC_DESTROY, &d))
 		return -1;
 	r.addr = (uintptr_t)m;
+	r.len = big ? npages / 2 * page : c.size;
 	if (ioctl(fd, PATDEV_IOC_RANGE_QUERY, &r) || (revoke && r.resident))
 		return -1;
 	if (revoke)
 		__atomic_fetch_add(&sh->revoked, 1, __ATOMIC_RELAXED);
-	return munmap(m, 4 * page);
+	if (big)
+		return munmap(m, npages / 2 * page) ||
+		       munmap(m + (npages / 2 + 1) * page, (npages / 2 - 1) * page);
+	return munmap(m, c.size);
 }
 
-/* Maps another worker's object, prefaulting at mmap, then prefaults again. */
+/*
+ * Maps another worker's object, prefaulting at mmap (2 MiB entries too,
+ * where they can be), then prefaults again.
+ */
 static int others_object(int fd_prefault, int w, int nworkers, struct shared *sh,
 			 unsigned int *seed)
 {
-	unsigned long long off = __atomic_load_n(&sh->offsets[rand_r(seed) % nworkers],
-						 __ATOMIC_RELAXED);
-	struct patdev_prefault pf = { .len = 4 * page, .flags = PATDEV_PREFAULT_READ };
+	int other = rand_r(seed) % nworkers;
+	unsigned long long off = __atomic_load_n(&sh->offsets[other], __ATOMIC_RELAXED);
+	unsigned long long size = __atomic_load_n(&sh->sizes[other], __ATOMIC_RELAXED);
+	struct patdev_prefault pf = { .flags = PATDEV_PREFAULT_READ };
 	unsigned char *m;
 
-	if (!off)
+	if (!off || !size)
 		return 0;
-	m = mmap(NULL, 4 * page, PROT_READ, MAP_SHARED, fd_prefault, off);
+	/* A size of the worker's next object maps too much or too little: both work. */
+	m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd_prefault, off);
 	if (m == MAP_FAILED)
 		return errno == ENXIO ? 0 : -1;
 	pf.addr = (uintptr_t)m;
+	pf.len = size;
 	if (ioctl(fd_prefault, PATDEV_IOC_PREFAULT, &pf) && errno != ENXIO)
 		return -1;
 	__atomic_fetch_add(&sh->others_mapped, 1, __ATOMIC_RELAXED);
-	return munmap(m, 4 * page);
+	return munmap(m, size);
 }
 
 static void worker(int w, int nworkers, double seconds, struct shared *sh)

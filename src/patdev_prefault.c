@@ -8,6 +8,7 @@
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
+#include "compat.h"
 #include "patdev.h"
 
 /*
