@@ -210,20 +210,29 @@ TEST_F(huge, feature_present_from_linux_6_12)
 	EXPECT_EQ(want, self->have_huge);
 }
 
+/*
+ * Unhinted mmaps are placed so that the mapping's 2 MiB slots meet the
+ * object's; the SG object's name (offset PAGE_SIZE) maps the object from
+ * its first page, so it is placed as that page is, 2 MiB-aligned.
+ */
 TEST_F(huge, unhinted_mmap_lines_up_with_the_object)
 {
-	unsigned char *p, *q;
+	unsigned char *p, *q, *sg;
 
 	p = mmap(NULL, OBJ, PROT_READ, MAP_SHARED, self->fd, self->off);
 	ASSERT_NE(MAP_FAILED, p);
 	q = mmap(NULL, 2 * PMD, PROT_READ, MAP_SHARED, self->fd, self->off + PMD / 2);
 	ASSERT_NE(MAP_FAILED, q);
+	sg = mmap(NULL, 2 * PMD, PROT_READ, MAP_SHARED, self->fd, PATDEV_PGOFF_SG * self->page);
+	ASSERT_NE(MAP_FAILED, sg);
 	if (self->have_huge) {
 		EXPECT_EQ(0, (uintptr_t)p % PMD);
 		EXPECT_EQ(PMD / 2, (uintptr_t)q % PMD);
+		EXPECT_EQ(0, (uintptr_t)sg % PMD);
 	}
 	munmap(p, OBJ);
 	munmap(q, 2 * PMD);
+	munmap(sg, 2 * PMD);
 }
 
 /* A first-touch pass takes one fault per 2 MiB slot. */
@@ -455,7 +464,7 @@ TEST_F(huge, prefault_partly_covered_slots_get_4k_entries)
 /*
  * Under soft-dirty tracking the vma's protection is read-only: WRITE
  * prefault enters a clean read-only 2 MiB entry, as for 4 KiB entries, and
- * the first write makes it writable and dirty without splitting it.
+ * after the first write the slot is one writable, dirty 2 MiB entry again.
  */
 TEST_F(huge, soft_dirty_write_to_a_read_only_2m_entry)
 {

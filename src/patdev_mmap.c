@@ -104,12 +104,14 @@ static vm_fault_t patdev_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	mutex_lock(&obj->populate_lock);
 	/*
 	 * Under populate_lock nobody else makes a page table or a 2 MiB entry
-	 * here: if the slot is empty it stays empty until the entry is in. A
-	 * write to a read-only 2 MiB entry of ours (write-notify) makes it
-	 * writable and dirty, as a write fault does; a page table means 4 KiB.
+	 * here: an empty slot stays empty until the entry is in, so a write
+	 * insert never meets a page table. Anything present answers FALLBACK:
+	 * a page table means 4 KiB entries, and for a write to a read-only
+	 * 2 MiB entry (write-notify, soft-dirty) the core removes the entry
+	 * and the write refaults it, writable and dirty.
 	 */
 	pmd = pmdp_get_lockless(vmf->pmd);
-	if (pmd_none(pmd) || (write && pmd_leaf(pmd)))
+	if (pmd_none(pmd))
 		ret = patdev_insert_pfn_pmd(vmf, pfn, write);
 	else
 		ret = VM_FAULT_FALLBACK;
