@@ -564,4 +564,25 @@ TEST_F(huge, thp_never_still_maps_every_page_correctly)
 	munmap(p, PMD);
 }
 
+/*
+ * With "madvise", a mapping marked MADV_HUGEPAGE gets 2 MiB entries on
+ * every kernel that has them.
+ */
+TEST_F(huge, thp_madvise_with_madv_hugepage_gets_2m_entries)
+{
+	struct patdev_range_query r;
+	unsigned char *p;
+
+	ASSERT_EQ(0, write_thp("madvise"));
+	p = map_at(_metadata, self->fd, self->off, PMD, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, madvise(p, PMD, MADV_HUGEPAGE)) TH_LOG("%s", strerror(errno));
+	fill(p, PMD, 17);
+	EXPECT_EQ(0, check(p, PMD, 17));
+	ASSERT_EQ(0, range_query(self->fd, p, PMD, &r));
+	EXPECT_EQ(PMD / self->page, r.resident);
+	EXPECT_EQ(self->have_huge ? PMD / self->page : 0, r.huge);
+	munmap(p, PMD);
+}
+
 TEST_HARNESS_MAIN
