@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * patdev-demo: the FreeBSD demo's two objects (the shared anonymous one at
- * offset 0, the scatter/gather one at offset PAGE_SIZE) and an object made
- * with PATDEV_IOC_CREATE, side by side: for each page its address, PFN,
- * entry size and cache mode as read from the page table (not what the
- * driver asked for), then the module's object list.
+ * offset 0, the scatter/gather one at offset PAGE_SIZE) and two objects
+ * made with PATDEV_IOC_CREATE (4 pages WB, and one 2 MiB chunk WC, which
+ * Linux 6.12 and later map with one 2 MiB entry), side by side: for each
+ * of the first pages its address, PFN, entry size and cache mode as read
+ * from the page table (not what the driver asked for), then the module's
+ * object list.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,8 +32,8 @@ static int fail(const char *what)
 	return 1;
 }
 
-/* Maps @len at @off, touches each page, prints what its entries say. */
-static int show(int fd, const char *name, unsigned long long off, int prot)
+/* Maps @len at @off, touches its first pages, prints what their entries say. */
+static int show(int fd, const char *name, unsigned long long off, size_t len, int prot)
 {
 	struct patdev_objinfo info = { .pgoff = off / page };
 	struct patdev_query q;
@@ -40,7 +42,7 @@ static int show(int fd, const char *name, unsigned long long off, int prot)
 
 	if (ioctl(fd, PATDEV_IOC_OBJINFO, &info) && errno != ENOENT)
 		return fail("PATDEV_IOC_OBJINFO");
-	p = mmap(NULL, NPAGES * page, prot, MAP_SHARED, fd, off);
+	p = mmap(NULL, len, prot, MAP_SHARED, fd, off);
 	if (p == MAP_FAILED)
 		return fail("mmap");
 	if (ioctl(fd, PATDEV_IOC_OBJINFO, &info))
@@ -59,21 +61,20 @@ static int show(int fd, const char *name, unsigned long long off, int prot)
 		q.addr = (uintptr_t)(p + i * page);
 		if (ioctl(fd, PATDEV_IOC_QUERY, &q))
 			return fail("PATDEV_IOC_QUERY");
-		/* QUERY reads page-table (4 KiB) entries: all patdev enters today. */
 		printf("  page %d: address %p pfn %#llx entry %s cache %s%s%s\n", i,
 		       (void *)(p + i * page), (unsigned long long)q.pfn,
-		       q.flags & PATDEV_QUERY_PRESENT ? "4K" : "none",
+		       q.size == 2UL << 20 ? "2M" : q.size ? "4K" : "none",
 		       patdev_cache_name(q.cache), q.flags & PATDEV_QUERY_DIRTY ? " dirty" : "",
 		       q.flags & PATDEV_QUERY_WRITE ? " writable" : "");
 	}
-	munmap(p, NPAGES * page);
+	munmap(p, len);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *dev = argc > 1 ? argv[1] : "/dev/patdev";
-	unsigned long long created;
+	unsigned long long created, huge;
 	struct patdev_version v;
 	char line[256];
 	FILE *f;
@@ -88,13 +89,15 @@ int main(int argc, char **argv)
 	printf("patdev %llu.%llu, features 0x%llx\n", (unsigned long long)v.major,
 	       (unsigned long long)v.minor, (unsigned long long)v.features);
 
-	if (patdev_create(fd, PATDEV_OBJ_ANON, NPAGES * page, PATDEV_CACHE_WB, 0, 0, &created))
+	if (patdev_create(fd, PATDEV_OBJ_ANON, NPAGES * page, PATDEV_CACHE_WB, 0, 0, &created) ||
+	    patdev_create(fd, PATDEV_OBJ_SG, 2UL << 20, PATDEV_CACHE_WC, 9, 0, &huge))
 		return fail("PATDEV_IOC_CREATE");
 	if (show(fd, "FreeBSD's anonymous object (WC)", PATDEV_PGOFF_ANON * page,
-		 PROT_READ | PROT_WRITE) ||
+		 NPAGES * page, PROT_READ | PROT_WRITE) ||
 	    show(fd, "FreeBSD's scatter/gather object (UC; RAM gets UC-)",
-		 PATDEV_PGOFF_SG * page, PROT_READ) ||
-	    show(fd, "a created object (WB)", created, PROT_READ | PROT_WRITE))
+		 PATDEV_PGOFF_SG * page, NPAGES * page, PROT_READ) ||
+	    show(fd, "a created object (WB)", created, NPAGES * page, PROT_READ | PROT_WRITE) ||
+	    show(fd, "a created 2 MiB chunk (WC)", huge, 2UL << 20, PROT_READ | PROT_WRITE))
 		return 1;
 
 	if (access(OBJECTS, R_OK))
