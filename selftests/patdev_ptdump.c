@@ -3,7 +3,8 @@
  * An oracle for the cache modes that does not go through the module: the
  * kernel's own page-table dump (CONFIG_PTDUMP_DEBUGFS, the debug lane),
  * decoded here with Linux's PAT layout, must agree with PATDEV_IOC_QUERY
- * on every page of both FreeBSD-named objects.
+ * on every page of both FreeBSD-named objects, and on the 2 MiB entry of
+ * a created 2 MiB chunk (whose PAT bit sits at bit 12, not 7).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "kselftest_harness.h"
 #include "patdev_names.h"
 #include "patdev_selftest.h"
+#include "patdev_user.h"
 
 #define DEBUGFS PATDEV_DEBUGFS
 #define NPAGES 16
@@ -32,6 +34,7 @@ static const char *const pat_layout[8] = {
 struct range {
 	unsigned long long start, end;
 	int pte;	/* 4 KiB entries */
+	int pmd;	/* 2 MiB entries */
 	int idx;	/* PAT index: PAT << 2 | PCD << 1 | PWT */
 };
 
@@ -63,6 +66,7 @@ static int read_dump(unsigned long long lo, unsigned long long hi, struct range 
 		    r[n].end <= lo || r[n].start >= hi)
 			continue;
 		r[n].pte = !!strstr(line, " pte");
+		r[n].pmd = !!strstr(line, " pmd");
 		r[n].idx = (strstr(line, " PAT ") ? 4 : 0) | (strstr(line, " PCD ") ? 2 : 0) |
 			   (strstr(line, " PWT ") ? 1 : 0);
 		n++;
@@ -71,14 +75,20 @@ static int read_dump(unsigned long long lo, unsigned long long hi, struct range 
 	return n;
 }
 
-/* The cache mode of the 4 KiB entry at @addr among @r, or NULL. */
-static const char *dump_mode(const struct range *r, int n, unsigned long long addr)
+/*
+ * The cache mode of the entry at @addr among @r, or NULL; *@size: 4 KiB or
+ * 2 MiB. The dump prints a large entry's PAT bit (bit 12) as PAT too.
+ */
+static const char *dump_mode(const struct range *r, int n, unsigned long long addr,
+			     unsigned long long *size)
 {
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (addr >= r[i].start && addr < r[i].end)
-			return r[i].pte ? pat_layout[r[i].idx] : NULL;
+		if (addr >= r[i].start && addr < r[i].end) {
+			*size = r[i].pmd ? 2ULL << 20 : 4096;
+			return r[i].pte || r[i].pmd ? pat_layout[r[i].idx] : NULL;
+		}
 	return NULL;
 }
 
@@ -100,10 +110,12 @@ FIXTURE_TEARDOWN(ptdump)
 }
 
 static void check_object(struct __test_metadata *_metadata, int fd, size_t page,
-			 unsigned long pgoff, const char *want)
+			 unsigned long long off, size_t len, const char *want,
+			 unsigned long long want_size)
 {
-	unsigned char *p = mmap(NULL, NPAGES * page, PROT_READ, MAP_SHARED, fd, pgoff * page);
+	unsigned char *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off);
 	struct range ranges[2 * NPAGES];
+	unsigned long long size;
 	struct patdev_query q;
 	const char *mode;
 	char why[256];
@@ -121,22 +133,40 @@ static void check_object(struct __test_metadata *_metadata, int fd, size_t page,
 		q.addr = (uintptr_t)(p + i * page);
 		ASSERT_EQ(0, ioctl(fd, PATDEV_IOC_QUERY, &q));
 		ASSERT_TRUE(q.flags & PATDEV_QUERY_PRESENT);
-		mode = dump_mode(ranges, n, q.addr);
-		ASSERT_NE(NULL, mode) TH_LOG("page %zu: no 4 KiB entry in the dump", i);
+		mode = dump_mode(ranges, n, q.addr, &size);
+		ASSERT_NE(NULL, mode) TH_LOG("page %zu: no page-table entry in the dump", i);
+		ASSERT_EQ(size, q.size) TH_LOG("page %zu", i);
+		ASSERT_EQ(want_size, size) TH_LOG("page %zu", i);
 		ASSERT_STREQ(mode, patdev_cache_name(q.cache)) TH_LOG("page %zu", i);
 		ASSERT_STREQ(want, mode) TH_LOG("page %zu", i);
 	}
-	munmap(p, NPAGES * page);
+	munmap(p, len);
 }
 
 TEST_F(ptdump, anon_object_query_agrees_with_ptdump)
 {
-	check_object(_metadata, self->fd, self->page, PATDEV_PGOFF_ANON, "WC");
+	check_object(_metadata, self->fd, self->page, PATDEV_PGOFF_ANON * self->page,
+		     NPAGES * self->page, "WC", self->page);
 }
 
 TEST_F(ptdump, sg_object_query_agrees_with_ptdump)
 {
-	check_object(_metadata, self->fd, self->page, PATDEV_PGOFF_SG, "UC_MINUS");
+	check_object(_metadata, self->fd, self->page, PATDEV_PGOFF_SG * self->page,
+		     NPAGES * self->page, "UC_MINUS", self->page);
+}
+
+/* A 2 MiB WC chunk: one 2 MiB entry where the kernel has them. */
+TEST_F(ptdump, huge_entry_query_agrees_with_ptdump)
+{
+	struct patdev_version v;
+	unsigned long long off;
+
+	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_VERSION, &v));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_SG, 2UL << 20, PATDEV_CACHE_WC, 9, 0,
+				   &off));
+	check_object(_metadata, self->fd, self->page, off, 2UL << 20, "WC",
+		     v.features & PATDEV_FEAT_HUGE ? 2UL << 20 : self->page);
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
 }
 
 TEST_HARNESS_MAIN
