@@ -17,6 +17,8 @@
  * prefaults it (SET_MMAP_FLAGS), fail part-way, the mmap after it filled
  * the first page table (16 entries, up to a 2 MiB boundary): the answer
  * must be ENOMEM and, once destroyed, nothing of the object may be left.
+ * A fourth does the same with 2 MiB entries (two 2 MiB chunks mapped
+ * 2 MiB-aligned), which the prefault enters through the fault path.
  * That the failed mmap's entries go first cannot be seen from here:
  * CONFIG_PAGE_TABLE_CHECK ignores special entries (7.3
  * mm/page_table_check.c), which is all a VM_PFNMAP vma has.
@@ -149,11 +151,63 @@ static int setup(void)
 	return nth_fd < 0 ? -1 : 0;
 }
 
+/*
+ * Sweeps allocation failures over PATDEV_IOC_CREATE of an object (@kind,
+ * @size, @sg_order) and a prefaulting mmap of it placed @before bytes
+ * below a 2 MiB boundary, each attempt in a fresh GiB of address space.
+ * Every failure must answer ENOMEM and, once the object is destroyed and
+ * unmapped, leave the module holding @pages. Returns how many ways it
+ * failed.
+ */
+static int sweep_create_and_map(int fd, unsigned int kind, size_t size, unsigned int sg_order,
+				size_t before, long pages, const char *what)
+{
+	int n, failures = 0, done = 0, bad = 0, err;
+	void *p;
+
+	for (n = 1; n < 2000 && !done; n++) {
+		struct patdev_create c = {
+			.kind = kind, .size = size, .cache = PATDEV_CACHE_WC, .sg_order = sg_order,
+		};
+		char *hint = (char *)(0x7d0000000000UL - (unsigned long)n * (1UL << 30)) +
+			     (2UL << 20) - before;
+		int fresh, ret;
+
+		fail_nth(n);
+		ret = ioctl(fd, PATDEV_IOC_CREATE, &c);
+		p = MAP_FAILED;
+		if (!ret)
+			p = mmap(hint, size, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_FIXED_NOREPLACE, fd, c.offset);
+		err = errno;
+		fresh = fail_nth_unused();
+		if (p != MAP_FAILED)
+			munmap(p, size);
+		if (!ret) {
+			struct patdev_destroy d = { .offset = c.offset };
+
+			if (ioctl(fd, PATDEV_IOC_DESTROY, &d))
+				bad++;
+		}
+		if (p != MAP_FAILED) {
+			done = fresh;
+			continue;
+		}
+		failures++;
+		if (err != ENOMEM || module_pages() != pages) {
+			fprintf(stderr, "faultinj: %s failure %d: errno %d, pages %ld\n",
+				ret ? "create" : "mmap", n, err, module_pages());
+			bad++;
+		}
+	}
+	return bad + sweep_verdict(what, failures, done, pages);
+}
+
 int main(int argc, char **argv)
 {
 	size_t len = NPAGES * sysconf(_SC_PAGESIZE);
 	struct patdev_objinfo info = { .pgoff = PATDEV_PGOFF_ANON };
-	int fd, n, failures = 0, absorbed = 0, bad = 0, done, err;
+	int fd, n, failures = 0, absorbed = 0, bad = 0, done;
 	long base;
 	void *p;
 
@@ -252,51 +306,21 @@ int main(int argc, char **argv)
 	 * allocation the module absorbs (it takes smaller chunks) counts as
 	 * getting through only when the failure was not reached.
 	 */
-	failures = 0;
-	done = 0;
 	if (set_prefault(fd, PATDEV_PREFAULT_WRITE)) {
 		perror("faultinj: SET_MMAP_FLAGS");
 		return 1;
 	}
-	for (n = 1; n < 2000 && !done; n++) {
-		size_t big = 1024 * page;
-		struct patdev_create c = {
-			.kind = PATDEV_OBJ_ANON, .size = big, .cache = PATDEV_CACHE_WC,
-		};
-		char *hint = (char *)(0x7d0000000000UL - (unsigned long)n * (1UL << 30)) +
-			     (2UL << 20) - 16 * page;
-		int fresh, ret;
-
-		fail_nth(n);
-		ret = ioctl(fd, PATDEV_IOC_CREATE, &c);
-		p = MAP_FAILED;
-		if (!ret)
-			p = mmap(hint, big, PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_FIXED_NOREPLACE, fd, c.offset);
-		err = errno;
-		fresh = fail_nth_unused();
-		if (p != MAP_FAILED)
-			munmap(p, big);
-		if (!ret) {
-			struct patdev_destroy d = { .offset = c.offset };
-
-			if (ioctl(fd, PATDEV_IOC_DESTROY, &d))
-				bad++;
-		}
-		if (p != MAP_FAILED) {
-			done = fresh;
-			continue;
-		}
-		failures++;
-		if (err != ENOMEM || module_pages() != base + NPAGES) {
-			fprintf(stderr, "faultinj: %s failure %d: errno %d, pages %ld\n",
-				ret ? "create" : "mmap", n, err, module_pages());
-			bad++;
-		}
-	}
+	bad += sweep_create_and_map(fd, PATDEV_OBJ_ANON, 1024 * page, 0, 16 * page,
+				    base + NPAGES, "create and prefaulting mmap (nothing left)");
+	/*
+	 * 4. The same with two 2 MiB chunks mapped 2 MiB-aligned in a fresh
+	 * part of the address space: where the kernel has 2 MiB entries, the
+	 * prefault enters them through the fault path, which must allocate
+	 * the upper page tables first.
+	 */
+	bad += sweep_create_and_map(fd, PATDEV_OBJ_SG, 4UL << 20, 9, 0, base + NPAGES,
+				    "create and 2 MiB prefaulting mmap (nothing left)");
 	set_prefault(fd, 0);
-	bad += sweep_verdict("create and prefaulting mmap (nothing left)", failures, done,
-			     base + NPAGES);
 	close(fd);
 	printf("faultinj: %s\n", bad ? "FAIL" : "PASS");
 	return bad != 0;
