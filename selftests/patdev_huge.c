@@ -368,6 +368,35 @@ TEST_F(huge, partial_second_mapping_gets_4k_entries_same_data)
 	munmap(q, 2 * PMD);
 }
 
+/*
+ * mremap moves a mapping with 2 MiB entries, to a 2 MiB-aligned address and
+ * to one that is not: the data follow, and every entry has the object's mode.
+ */
+TEST_F(huge, mremap_moves_2m_entries_data_intact)
+{
+	unsigned char *p = map_at(_metadata, self->fd, self->off, 2 * PMD, 0);
+	unsigned char *to, *q;
+	struct patdev_query qr;
+	size_t shift;
+
+	ASSERT_NE(MAP_FAILED, p);
+	fill(p, 2 * PMD, 19);
+	for (shift = 0; shift <= self->page; shift += self->page) {
+		to = mmap(NULL, 4 * PMD, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, to);
+		to = (unsigned char *)(((uintptr_t)to + PMD - 1) & ~(PMD - 1)) + shift;
+		q = mremap(p, 2 * PMD, 2 * PMD, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+		ASSERT_EQ(to, q) TH_LOG("mremap: %s", strerror(errno));
+		EXPECT_EQ(0, check(q, 2 * PMD, 19)) TH_LOG("shift %zu", shift);
+		ASSERT_EQ(0, query(self->fd, q + PMD - 1, &qr));
+		EXPECT_STREQ(patdev_cache_name(self->cache), patdev_cache_name(qr.cache));
+		if (shift)
+			EXPECT_EQ(self->page, qr.size);
+		p = q;
+	}
+	munmap(p, 2 * PMD);
+}
+
 /* A child refaults its own 2 MiB entries and shares the pages. */
 TEST_F(huge, fork_child_shares_the_pages)
 {
