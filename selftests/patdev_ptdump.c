@@ -3,8 +3,10 @@
  * An oracle for the cache modes that does not go through the module: the
  * kernel's own page-table dump (CONFIG_PTDUMP_DEBUGFS, the debug lane),
  * decoded here with Linux's PAT layout, must agree with PATDEV_IOC_QUERY
- * on every page of both FreeBSD-named objects, and on the 2 MiB entry of
- * a created 2 MiB chunk (whose PAT bit sits at bit 12, not 7).
+ * on every page of both FreeBSD-named objects, and on the size and mode
+ * of the 2 MiB entry of a created 2 MiB chunk (WC uses PWT only, so the
+ * large entry's PAT bit, bit 12, is 0 there as in every mode an object
+ * can have).
  */
 #define _GNU_SOURCE
 #include <errno.h>

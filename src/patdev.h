@@ -216,10 +216,11 @@ unsigned long patdev_vma_obj_end(struct vm_area_struct *vma);
 
 /* patdev_fill.c: entering pages, in batches and as 2 MiB entries */
 bool patdev_huge_slot(struct vm_area_struct *vma, unsigned long haddr, unsigned long *pfn);
+bool patdev_pmd_none(struct mm_struct *mm, unsigned long addr);
 int patdev_fill_after(struct vm_area_struct *vma, unsigned long addr, unsigned long end,
-		      pgprot_t prot);
+		      pgprot_t prot, bool mark);
 int patdev_fill(struct vm_area_struct *vma, unsigned long start, unsigned long end,
-		pgprot_t prot);
+		pgprot_t prot, bool mark);
 
 /* patdev_prefault.c */
 long patdev_ioctl_prefault(void __user *arg);

@@ -77,10 +77,35 @@ bool patdev_huge_slot(struct vm_area_struct *vma, unsigned long haddr, unsigned 
 	return run >= PTRS_PER_PMD && IS_ALIGNED(*pfn, PTRS_PER_PMD);
 }
 
+/**
+ * patdev_pmd_none() - is the 2 MiB slot of @addr empty?
+ * @mm: the mm, mmap lock held
+ * @addr: user address
+ *
+ * Return: true when no page table and no 2 MiB entry covers @addr.
+ */
+bool patdev_pmd_none(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+
+	if (pgd_none(READ_ONCE(*pgd)))
+		return true;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d)))
+		return true;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(READ_ONCE(*pud)))
+		return true;
+	return pmd_none(READ_ONCE(*pmd_offset(pud, addr)));
+}
+
 struct patdev_fill {
 	struct vm_area_struct *vma;
 	struct patdev_obj *obj;
 	pgprot_t prot;
+	bool mark;		/* make present writable entries dirty and young */
 	pgoff_t idx;		/* object page of the entry at hand */
 	unsigned long pfn;	/* its frame, valid while @run is not 0 */
 	unsigned long run;	/* frames left in the physical run */
@@ -89,12 +114,16 @@ struct patdev_fill {
 static int patdev_fill_pte(pte_t *pte, unsigned long addr, void *data)
 {
 	struct patdev_fill *f = data;
+	pte_t old = ptep_get(pte);
 
 	if (!f->run && patdev_obj_run(f->obj, f->idx, &f->pfn, &f->run))
 		return -EFAULT;
-	if (pte_none(ptep_get(pte))) {
+	if (pte_none(old)) {
 		set_pte_at(f->vma->vm_mm, addr, pte, pte_mkspecial(pfn_pte(f->pfn, f->prot)));
 		update_mmu_cache(f->vma, addr, pte);
+	} else if (f->mark && pte_write(old) && !(pte_dirty(old) && pte_young(old))) {
+		/* Only adds bits: nothing the MMU set meanwhile is lost, no flush. */
+		set_pte_at(f->vma->vm_mm, addr, pte, pte_mkyoung(pte_mkdirty(old)));
 	}
 	f->idx++;
 	f->pfn++;
@@ -108,6 +137,9 @@ static int patdev_fill_pte(pte_t *pte, unsigned long addr, void *data)
  * @addr: a page of @vma whose entry is present (a 4 KiB one)
  * @end: end of the batch, inside @addr's page table, the vma and the object
  * @prot: the protection asked for
+ * @mark: the entries of [@addr, @end) already present were entered by the
+ *	caller's own fault: make the writable ones dirty and young, as @prot
+ *	would have (a WRITE prefault whose 2 MiB fault fell back to 4 KiB)
  *
  * The entries of (@addr, @end) get @prot with the cache bits of @addr's
  * entry: those are what PAT made of the object's mode. Caller holds the
@@ -116,23 +148,22 @@ static int patdev_fill_pte(pte_t *pte, unsigned long addr, void *data)
  * Return: 0 or a negative errno; entries already entered stay.
  */
 int patdev_fill_after(struct vm_area_struct *vma, unsigned long addr, unsigned long end,
-		      pgprot_t prot)
+		      pgprot_t prot, bool mark)
 {
-	struct patdev_fill f = { .vma = vma, .obj = vma->vm_private_data };
-	unsigned long pfn;
+	struct patdev_fill f = { .vma = vma, .obj = vma->vm_private_data, .mark = mark };
+	unsigned long pfn, from = mark ? addr : addr + PAGE_SIZE;
 	pte_t entry;
 	bool huge;
 
-	if (end - addr <= PAGE_SIZE)
+	if (end <= from)
 		return 0;
 	if (patdev_read_pte(vma, addr, &pfn, &entry, &huge) || huge)
 		return -EFAULT;
 	/* No helper swaps only the cache bits of a protection. */
 	f.prot = __pgprot((pgprot_val(prot) & ~_PAGE_CACHE_MASK) |
 			  (pte_val(entry) & _PAGE_CACHE_MASK));
-	f.idx = patdev_obj_index(vma, addr + PAGE_SIZE);
-	return apply_to_page_range(vma->vm_mm, addr + PAGE_SIZE, end - addr - PAGE_SIZE,
-				   patdev_fill_pte, &f);
+	f.idx = patdev_obj_index(vma, from);
+	return apply_to_page_range(vma->vm_mm, from, end - from, patdev_fill_pte, &f);
 }
 
 /**
@@ -141,6 +172,7 @@ int patdev_fill_after(struct vm_area_struct *vma, unsigned long addr, unsigned l
  * @start: first page
  * @end: end, inside @start's page table, the vma and the object
  * @prot: the protection asked for
+ * @mark: as for patdev_fill_after()
  *
  * Caller holds the object's revoke_lock for read and its populate_lock.
  * Pages already mapped keep their entries; a 2 MiB entry maps them all.
@@ -148,7 +180,7 @@ int patdev_fill_after(struct vm_area_struct *vma, unsigned long addr, unsigned l
  * Return: 0, -ENOMEM or -EFAULT.
  */
 int patdev_fill(struct vm_area_struct *vma, unsigned long start, unsigned long end,
-		pgprot_t prot)
+		pgprot_t prot, bool mark)
 {
 	unsigned long pfn;
 	vm_fault_t ret;
@@ -160,5 +192,5 @@ int patdev_fill(struct vm_area_struct *vma, unsigned long start, unsigned long e
 	ret = vmf_insert_pfn_prot(vma, start, pfn, prot);
 	if (ret & VM_FAULT_ERROR)
 		return ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
-	return patdev_fill_after(vma, start, end, prot);
+	return patdev_fill_after(vma, start, end, prot, mark);
 }

@@ -69,7 +69,7 @@ static vm_fault_t patdev_vm_fault(struct vm_fault *vmf)
 	 */
 	n = min3(window, (pmd_addr_end(vmf->address, vma->vm_end) - vmf->address) >> PAGE_SHIFT,
 		 obj->npages - idx);
-	patdev_fill_after(vma, vmf->address, vmf->address + (n << PAGE_SHIFT), prot);
+	patdev_fill_after(vma, vmf->address, vmf->address + (n << PAGE_SHIFT), prot, false);
 unlock:
 	mutex_unlock(&obj->populate_lock);
 out:
@@ -104,14 +104,16 @@ static vm_fault_t patdev_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	mutex_lock(&obj->populate_lock);
 	/*
 	 * Under populate_lock nobody else makes a page table or a 2 MiB entry
-	 * here: an empty slot stays empty until the entry is in, so a write
-	 * insert never meets a page table. Anything present answers FALLBACK:
-	 * a page table means 4 KiB entries, and for a write to a read-only
-	 * 2 MiB entry (write-notify, soft-dirty) the core removes the entry
-	 * and the write refaults it, writable and dirty.
+	 * here: an empty slot stays empty until the entry is in, and a 2 MiB
+	 * entry of ours stays one (only munmap, mprotect and revocation remove
+	 * it, and each excludes this fault), so a write insert never meets a
+	 * page table. A write to our read-only 2 MiB entry (write-notify,
+	 * soft-dirty) makes it writable and dirty in place; answering FALLBACK
+	 * there would let the core replace it by a page table for good. A page
+	 * table means 4 KiB entries.
 	 */
 	pmd = pmdp_get_lockless(vmf->pmd);
-	if (pmd_none(pmd))
+	if (pmd_none(pmd) || (write && pmd_leaf(pmd)))
 		ret = patdev_insert_pfn_pmd(vmf, pfn, write);
 	else
 		ret = VM_FAULT_FALLBACK;

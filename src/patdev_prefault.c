@@ -35,13 +35,15 @@ static pgprot_t patdev_prefault_prot(struct vm_area_struct *vma, bool write)
 }
 
 /*
- * A 2 MiB entry for the slot at @haddr, made by the fault path itself: the
- * core allocates the upper page tables (their allocators are not exported)
- * and calls ->huge_fault, as a user fault would. For @dirty, a write fault
- * makes the entry writable, dirty and young; otherwise it is clean, and
- * writable only if the vma's protection is (as for 4 KiB entries).
- * Answers 0 also when the slot ends up mapped some other way (the 4 KiB
- * pages are then filled by the caller).
+ * A 2 MiB entry for the empty slot at @haddr, made by the fault path
+ * itself: the core allocates the upper page tables (their allocators are
+ * not exported) and calls ->huge_fault, as a user fault would. For @dirty,
+ * a write fault makes the entry writable, dirty and young; otherwise it is
+ * clean, and writable only if the vma's protection is (as for 4 KiB
+ * entries). Answers 0 also when the core declines 2 MiB (the THP setting
+ * on some kernels, MADV_NOHUGEPAGE, PR_SET_THP_DISABLE): ->fault then
+ * entered the first pages of the slot, and the caller fills the rest.
+ * The fault is accounted as one (PGFAULT, the task's minor faults).
  */
 static int patdev_prefault_huge(struct vm_area_struct *vma, unsigned long haddr, bool dirty)
 {
@@ -73,11 +75,14 @@ long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 
 	end = min(end, patdev_vma_obj_end(vma));
 	for (addr = start; addr < end; addr = next) {
+		bool faulted = false;
+
 		next = pmd_addr_end(addr, end);
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		/* Only an empty slot: present entries are left as they are. */
 		if (IS_ALIGNED(addr, PMD_SIZE) && next - addr == PMD_SIZE &&
-		    patdev_huge_slot(vma, addr, &pfn)) {
+		    patdev_huge_slot(vma, addr, &pfn) && patdev_pmd_none(vma->vm_mm, addr)) {
 			ret = patdev_prefault_huge(vma, addr, patdev_prefault_dirty(vma, write));
 			if (ret)
 				return ret;
@@ -86,13 +91,15 @@ long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 				n += PTRS_PER_PMD;
 				continue;
 			}
+			faulted = true;
 		}
 		down_read(&obj->revoke_lock);
 		if (obj->revoked) {
 			ret = -ENXIO;
 		} else {
 			mutex_lock(&obj->populate_lock);
-			ret = patdev_fill(vma, addr, next, prot);
+			ret = patdev_fill(vma, addr, next, prot,
+					  faulted && patdev_prefault_dirty(vma, write));
 			mutex_unlock(&obj->populate_lock);
 		}
 		up_read(&obj->revoke_lock);

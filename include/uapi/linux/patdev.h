@@ -229,10 +229,11 @@ struct patdev_destroy {
  * an object's end are neither walked nor counted. ENXIO: the object was
  * revoked (PATDEV_DESTROY_REVOKE).
  *
- * With PATDEV_FEAT_HUGE, every 2 MiB-aligned 2 MiB of the range that one
- * aligned physical run of the object backs gets one 2 MiB entry, as a
- * fault there would (see the README for the kernels and settings that
- * allow it); the rest gets 4 KiB entries, a page table's share at a time.
+ * With PATDEV_FEAT_HUGE, every empty 2 MiB-aligned 2 MiB of the range
+ * that one aligned physical run of the object backs gets one 2 MiB entry,
+ * as a fault there would (see the README for the kernels and settings that
+ * allow it, and for the protection-key check of that path); the rest gets
+ * 4 KiB entries, a page table's share at a time.
  */
 struct patdev_prefault {
 	__u64 addr;
