@@ -457,6 +457,28 @@ TEST_F(huge, prefault_aligned_range_enters_2m_entries)
 }
 
 /*
+ * SET_MMAP_FLAGS: the prefault inside mmap enters 2 MiB entries too, before
+ * the mapping is even linked into the process.
+ */
+TEST_F(huge, mmap_flags_prefault_enters_2m_entries)
+{
+	struct patdev_mmap_flags mf = { .flags = PATDEV_PREFAULT_WRITE };
+	struct patdev_range_query r;
+	unsigned char *p;
+
+	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_SET_MMAP_FLAGS, &mf));
+	p = map_at(_metadata, self->fd, self->off, OBJ, 0);
+	mf.flags = 0;
+	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_SET_MMAP_FLAGS, &mf));
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, range_query(self->fd, p, OBJ, &r));
+	EXPECT_EQ(OBJ / self->page, r.resident);
+	EXPECT_EQ(self->have_huge ? OBJ / self->page : 0, r.huge);
+	EXPECT_EQ(OBJ / self->page, r.dirty);
+	munmap(p, OBJ);
+}
+
+/*
  * Where the kernel declines 2 MiB entries (MADV_NOHUGEPAGE here; the THP
  * setting on some kernels), the fault path enters the first pages of a
  * slot and the batch the rest: WRITE still leaves every page dirty.
