@@ -246,7 +246,7 @@ TEST_F(patdev, version_ioctl)
 	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_VERSION, &v));
 	ASSERT_EQ(PATDEV_VERSION_MAJOR, v.major);
 	ASSERT_EQ(PATDEV_VERSION_MINOR, v.minor);
-	ASSERT_EQ(4, v.minor) TH_LOG("the ioctl ABI of minor 4");
+	ASSERT_EQ(5, v.minor) TH_LOG("the ioctl ABI of minor 5");
 	/* A 0.1 program's VERSION call (_IOWR then) is still answered. */
 	memset(&v, 0xff, sizeof(v));
 	ASSERT_EQ(0, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version), &v));
@@ -1618,7 +1618,7 @@ TEST_F(patdev, create_bad_input)
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, 99, 0, 0, NULL));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 2, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 4, NULL));
 	ASSERT_EQ(EINVAL, errno);
 	c.reserved = 1;
 	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_CREATE, &c));

@@ -37,6 +37,21 @@ static inline void patdev_zap_vma(struct vm_area_struct *vma)
 #endif
 }
 
+/*
+ * A writable entry from a present one, for a vma without shadow stacks:
+ * 6.6 gave pte_mkwrite() a vma and moved x86's out of line, unexported;
+ * its part for other vmas is inline, and moves a SavedDirty bit back to
+ * Dirty (x86 keeps Dirty there while the entry is read-only).
+ */
+static inline pte_t patdev_mkwrite_entry(pte_t pte)
+{
+#ifdef PATDEV_HAVE_PTE_MKWRITE_NOVMA
+	return pte_clear_saveddirty(pte_mkwrite_novma(pte));
+#else
+	return pte_mkwrite(pte);
+#endif
+}
+
 #ifdef PATDEV_HAVE_HUGE_PFNMAP
 /*
  * 2 MiB entries in VM_PFNMAP vmas: ->huge_fault(vmf, order) is called for

@@ -34,12 +34,16 @@ struct patdev_obj;
  * @release: free the object; called when the last reference drops
  * @nsegs: number of physical segments, for PATDEV_IOC_OBJINFO (optional)
  * @show: kind-specific lines for the debugfs view (optional)
+ * @set_cache: give all the object's memory the memory type *@cache
+ *	(optional: without it the mode is fixed); on failure *@cache is
+ *	the type the memory has afterwards
  */
 struct patdev_obj_ops {
 	int (*pfn)(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn, unsigned long *run);
 	void (*release)(struct patdev_obj *obj);
 	unsigned int (*nsegs)(struct patdev_obj *obj);
 	void (*show)(struct patdev_obj *obj, struct seq_file *m);
+	int (*set_cache)(struct patdev_obj *obj, enum patdev_cache *cache);
 };
 
 /**
@@ -56,10 +60,19 @@ struct patdev_obj_ops {
  * @mmio: device memory, not RAM: mapping it is guarded as /dev/mem is
  * @named: mmap and OBJINFO may still find it (space_lock)
  * @revoked: its entries were removed everywhere; faults SIGBUS
+ * @changing: a cache-mode change is under way: mmaps do not prefault
  * @revoke_lock: held for read while entries are entered, for write while
- *	@revoked is set, so that no entry is entered after the revocation
+ *	@revoked or @cache change, so that no entry is entered after the
+ *	revocation and none of the old mode after a mode change
  * @populate_lock: held while page tables or 2 MiB entries of the object's
- *	mappings are made (patdev_fill.c), inside @revoke_lock
+ *	mappings are made (patdev_fill.c), inside @revoke_lock; for a
+ *	tracked object also while its entries are entered, made writable or
+ *	removed for a clear, and while @referenced and @modified change
+ * @mode_lock: one cache-mode change at a time
+ * @referenced: tracked objects: bitmap of the pages accessed since the
+ *	last clear (NetBSD's per-page reference state); NULL otherwise
+ * @modified: tracked objects: bitmap of the pages written since the last
+ *	clear; NULL otherwise
  * @claim_lock: protects @claims
  * @claims: mms of mmaps that prefaulted the object inside ->mmap, before
  *	the core links the new vma where a revocation can find it
@@ -80,8 +93,12 @@ struct patdev_obj {
 	bool mmio;
 	bool named;
 	bool revoked;
+	bool changing;
 	struct rw_semaphore revoke_lock;
 	struct mutex populate_lock;	/* one page-table populator at a time */
+	struct mutex mode_lock;		/* one cache-mode change at a time */
+	unsigned long *referenced;
+	unsigned long *modified;
 	spinlock_t claim_lock;	/* protects @claims */
 	struct list_head claims;
 	struct patdev_file *owner;
@@ -98,6 +115,7 @@ struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff, pgoff_t create_npages);
 pgoff_t patdev_obj_index(struct vm_area_struct *vma, unsigned long addr);
 void patdev_obj_put(struct patdev_obj *obj);
 pgprot_t patdev_obj_pgprot(const struct patdev_obj *obj, pgprot_t prot);
+pgprot_t patdev_obj_vma_prot(const struct patdev_obj *obj, pgprot_t vma_prot);
 int patdev_obj_pfn(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn);
 int patdev_obj_run(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn, unsigned long *run);
 long patdev_ioctl_objinfo(void __user *arg);
@@ -125,11 +143,14 @@ void patdev_space_remove(struct patdev_obj *obj);
 struct patdev_obj *patdev_space_lookup(pgoff_t pgoff);
 void patdev_space_name(struct patdev_obj *obj, struct patdev_file *owner);
 int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke);
+bool patdev_space_owns(struct patdev_file *owner, struct patdev_obj *obj);
 void patdev_space_release_file(struct patdev_file *owner);
 struct patdev_obj *patdev_space_forget(struct patdev_obj *obj);
 void patdev_space_show(struct seq_file *m);
 void patdev_obj_revoke(struct patdev_obj *obj);
 int patdev_obj_claim(struct patdev_obj *obj, struct mm_struct *mm);
+int patdev_obj_wait_claims(struct patdev_obj *obj);
+void patdev_obj_unmap(struct patdev_obj *obj, pgoff_t first, pgoff_t n);
 void patdev_obj_drop_claims(struct patdev_obj *obj);
 
 /* The modes an object may have: what x86 PAT can give RAM. */
@@ -169,14 +190,35 @@ int patdev_sg_init(void);
 void patdev_sg_exit(void);
 struct patdev_obj *patdev_sg_get(void);
 
-/*
- * patdev_sg.c: an OBJT_SG object over @sg; @release(@data) runs when it is
- * freed, for the owner of the memory the list describes.
- */
+/* patdev_sg.c: an OBJT_SG object over @sg, whose memory @backing owns */
 struct patdev_sglist;
+
+/**
+ * struct patdev_backing - the owner of the memory an sglist describes
+ * @release: called with the object's data when the object is freed
+ * @set_cache: give the memory another memory type, as
+ *	&patdev_obj_ops.set_cache (NULL: the type is fixed)
+ */
+struct patdev_backing {
+	void (*release)(void *data);
+	int (*set_cache)(void *data, enum patdev_cache *cache);
+};
+
 struct patdev_obj *patdev_sg_obj_create(enum patdev_obj_kind kind, struct patdev_sglist *sg,
 					enum patdev_cache cache,
-					void (*release)(void *data), void *data);
+					const struct patdev_backing *backing, void *data);
+
+/* patdev_track.c: NetBSD's per-page modified/referenced state */
+extern bool patdev_track_named;
+int patdev_track_init(struct patdev_obj *obj);
+void patdev_track_free(struct patdev_obj *obj);
+vm_fault_t patdev_track_fault(struct vm_fault *vmf, unsigned long pfn);
+vm_fault_t patdev_track_pfn_mkwrite(struct vm_fault *vmf);
+void patdev_track_mark(struct patdev_obj *obj, pgoff_t idx, pgoff_t n);
+long patdev_ioctl_mr(void __user *arg, bool clear);
+
+/* patdev_cachemode.c: moving an object between WB, WC and UC- */
+long patdev_ioctl_set_cache(struct patdev_file *pfile, void __user *arg);
 
 /* patdev_create.c: objects made on request */
 long patdev_ioctl_create(struct patdev_file *pfile, void __user *arg);
@@ -205,7 +247,7 @@ struct patdev_file {
 };
 
 /* patdev_mmap.c */
-extern const struct vm_operations_struct patdev_vm_ops;
+bool patdev_is_vma(const struct vm_area_struct *vma);
 int patdev_mmap(struct file *file, struct vm_area_struct *vma);
 unsigned long patdev_get_unmapped_area(struct file *file, unsigned long addr,
 				       unsigned long len, unsigned long pgoff,
@@ -221,6 +263,7 @@ int patdev_fill_after(struct vm_area_struct *vma, unsigned long addr, unsigned l
 		      pgprot_t prot, bool mark);
 int patdev_fill(struct vm_area_struct *vma, unsigned long start, unsigned long end,
 		pgprot_t prot, bool mark);
+bool patdev_pte_mkwrite(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn);
 
 /* patdev_prefault.c */
 long patdev_ioctl_prefault(void __user *arg);

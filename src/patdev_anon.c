@@ -44,6 +44,11 @@ struct patdev_obj *patdev_anon_get_shared(pgoff_t npages)
 					    patdev_pat_effective(PATDEV_CACHE_WC), NULL, 0);
 		if (IS_ERR(obj))
 			goto out;
+		if (READ_ONCE(patdev_track_named) && patdev_track_init(obj)) {
+			patdev_obj_put(obj);
+			obj = ERR_PTR(-ENOMEM);
+			goto out;
+		}
 		patdev_space_name(obj, NULL);
 		anon_shared = obj;
 	}

@@ -68,7 +68,7 @@ long patdev_ioctl_create(struct patdev_file *pfile, void __user *arg)
 
 	if (copy_from_user(&c, arg, sizeof(c)))
 		return -EFAULT;
-	if (c.reserved || (c.flags & ~PATDEV_CREATE_READONLY))
+	if (c.reserved || (c.flags & ~(PATDEV_CREATE_READONLY | PATDEV_CREATE_TRACK)))
 		return -EINVAL;
 	if (c.cache > PATDEV_CACHE_WP || !patdev_cache_supported(c.cache))
 		return -EINVAL;
@@ -101,6 +101,13 @@ long patdev_ioctl_create(struct patdev_file *pfile, void __user *arg)
 	/* From here on, freeing the object uncharges it. */
 	obj->created = true;
 	obj->readonly = c.flags & PATDEV_CREATE_READONLY;
+	if (c.flags & PATDEV_CREATE_TRACK) {
+		ret = patdev_track_init(obj);
+		if (ret) {
+			patdev_obj_put(obj);
+			return ret;
+		}
+	}
 	/*
 	 * Answered before the object is named: once it is, another thread
 	 * of this file may destroy and free it at once.

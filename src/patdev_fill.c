@@ -67,7 +67,8 @@ bool patdev_huge_slot(struct vm_area_struct *vma, unsigned long haddr, unsigned 
 	unsigned long run;
 	pgoff_t idx;
 
-	if (!PATDEV_HUGE || haddr < vma->vm_start || vma->vm_end - haddr < PMD_SIZE)
+	/* A tracked object's state is per page: it gets 4 KiB entries only. */
+	if (!PATDEV_HUGE || obj->referenced || haddr < vma->vm_start || vma->vm_end - haddr < PMD_SIZE)
 		return false;
 	idx = patdev_obj_index(vma, haddr);
 	if (idx >= obj->npages || obj->npages - idx < PTRS_PER_PMD)
@@ -193,4 +194,53 @@ int patdev_fill(struct vm_area_struct *vma, unsigned long start, unsigned long e
 	if (ret & VM_FAULT_ERROR)
 		return ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
 	return patdev_fill_after(vma, start, end, prot, mark);
+}
+
+struct patdev_mkwrite {
+	struct vm_area_struct *vma;
+	unsigned long pfn;
+	bool done;
+};
+
+static int patdev_mkwrite_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct patdev_mkwrite *w = data;
+	pte_t old = ptep_get(pte);
+
+	if (!pte_present(old) || pte_pfn(old) != w->pfn)
+		return 0;
+	/* What the core makes of a write to a write-notify entry. */
+	set_pte_at(w->vma->vm_mm, addr, pte, pte_mkyoung(pte_mkdirty(patdev_mkwrite_entry(old))));
+	update_mmu_cache(w->vma, addr, pte);
+	w->done = true;
+	return 0;
+}
+
+/**
+ * patdev_pte_mkwrite() - make the entry of @addr writable, dirty and young
+ * @vma: a writable patdev vma, mmap lock held
+ * @addr: a page of @vma
+ * @pfn: the frame its entry must still map
+ *
+ * A tracked object's write faults upgrade the entry under the object's
+ * populate_lock, where a clear of its modified state cannot interleave
+ * (the core's own upgrade after ->pfn_mkwrite runs without it). Only adds
+ * rights: a stale read-only TLB entry just faults once more.
+ *
+ * Return: true if the entry was there and is writable now.
+ */
+bool patdev_pte_mkwrite(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn)
+{
+	struct patdev_mkwrite w = { .vma = vma, .pfn = pfn };
+
+	if (!(vma->vm_flags & VM_WRITE))
+		return false;
+
+	/*
+	 * The page table is there (the entry was); 7.3 no longer exports
+	 * apply_to_existing_page_range().
+	 */
+	if (apply_to_page_range(vma->vm_mm, addr, PAGE_SIZE, patdev_mkwrite_pte, &w))
+		return false;
+	return w.done;
 }

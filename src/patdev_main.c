@@ -25,7 +25,8 @@ static long patdev_ioctl_version(void __user *arg)
 		.minor = PATDEV_VERSION_MINOR,
 		.features = PATDEV_FEAT_QUERY | PATDEV_FEAT_OBJINFO | PATDEV_FEAT_RW |
 			    PATDEV_FEAT_PREFAULT | PATDEV_FEAT_CREATE |
-			    (PATDEV_HUGE ? PATDEV_FEAT_HUGE : 0),
+			    (PATDEV_HUGE ? PATDEV_FEAT_HUGE : 0) |
+			    PATDEV_FEAT_MR | PATDEV_FEAT_SET_CACHE,
 	};
 
 	return copy_to_user(arg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -88,6 +89,12 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return patdev_ioctl_create(file->private_data, uarg);
 	case PATDEV_IOC_DESTROY:
 		return patdev_ioctl_destroy(file->private_data, uarg);
+	case PATDEV_IOC_MR_QUERY:
+		return patdev_ioctl_mr(uarg, false);
+	case PATDEV_IOC_MR_CLEAR:
+		return patdev_ioctl_mr(uarg, true);
+	case PATDEV_IOC_SET_CACHE:
+		return patdev_ioctl_set_cache(file->private_data, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -39,11 +39,11 @@ static vm_fault_t patdev_vm_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct patdev_obj *obj = vma->vm_private_data;
-	pgprot_t prot = vma->vm_page_prot;
 	unsigned long window = READ_ONCE(patdev_fault_around);
 	pgoff_t idx = vmf->pgoff - obj->base;
 	unsigned long n, pfn;
 	vm_fault_t ret;
+	pgprot_t prot;
 
 	down_read(&obj->revoke_lock);
 	/* A mapping may be longer than its object: FreeBSD gives SIGBUS too. */
@@ -51,6 +51,11 @@ static vm_fault_t patdev_vm_fault(struct vm_fault *vmf)
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
+	if (obj->referenced) {
+		ret = patdev_track_fault(vmf, pfn);
+		goto out;
+	}
+	prot = patdev_obj_vma_prot(obj, vma->vm_page_prot);
 	mutex_lock(&obj->populate_lock);
 	/* Another thread's 2 MiB entry took the slot meanwhile: retry. */
 	if (patdev_pmd_leaf(vma->vm_mm, vmf->address)) {
@@ -101,6 +106,16 @@ static vm_fault_t patdev_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
+	/*
+	 * A mode change since this vma's mmap left old cache bits in
+	 * vm_page_prot, which is what vmf_insert_pfn_pmd() takes: 4 KiB
+	 * entries get the object's mode of now (patdev_obj_vma_prot()).
+	 */
+	if (pgprot_val(patdev_obj_vma_prot(obj, vma->vm_page_prot)) !=
+	    pgprot_val(vma->vm_page_prot)) {
+		ret = VM_FAULT_FALLBACK;
+		goto out;
+	}
 	mutex_lock(&obj->populate_lock);
 	/*
 	 * Under populate_lock nobody else makes a page table or a 2 MiB entry
@@ -124,7 +139,7 @@ out:
 }
 #endif
 
-const struct vm_operations_struct patdev_vm_ops = {
+static const struct vm_operations_struct patdev_vm_ops = {
 	.open = patdev_vm_open,
 	.close = patdev_vm_close,
 	.fault = patdev_vm_fault,
@@ -132,6 +147,23 @@ const struct vm_operations_struct patdev_vm_ops = {
 	.huge_fault = patdev_vm_huge_fault,
 #endif
 };
+
+/*
+ * A tracked object's mappings: ->pfn_mkwrite makes the core map them
+ * write-notify (vm_page_prot read-only on shared writable vmas), so the
+ * first write to each page reaches the driver. 4 KiB entries only.
+ */
+static const struct vm_operations_struct patdev_tracked_vm_ops = {
+	.open = patdev_vm_open,
+	.close = patdev_vm_close,
+	.fault = patdev_vm_fault,
+	.pfn_mkwrite = patdev_track_pfn_mkwrite,
+};
+
+bool patdev_is_vma(const struct vm_area_struct *vma)
+{
+	return vma->vm_ops == &patdev_vm_ops || vma->vm_ops == &patdev_tracked_vm_ops;
+}
 
 int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -182,14 +214,25 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff < PATDEV_PGOFF_FIRST_RANGE)
 		vma->vm_pgoff = obj->base;
 	vma->vm_private_data = obj;
-	vma->vm_ops = &patdev_vm_ops;
+	vma->vm_ops = obj->referenced ? &patdev_tracked_vm_ops : &patdev_vm_ops;
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = patdev_obj_pgprot(obj, vma->vm_page_prot);
 	atomic_inc(&obj->nmaps);
-	if (!prefault)
+	/*
+	 * A tracked object's clears reach entries through the offset space's
+	 * mapping, where the core links this vma only after ->mmap: entries
+	 * entered now could escape a clear, so its first accesses fault.
+	 */
+	if (!prefault || obj->referenced)
 		return 0;
-	/* Only created objects can be revoked (see patdev_obj_claim()). */
+	/*
+	 * Only created objects can be revoked or change mode (see
+	 * patdev_obj_claim()); once a mode change is under way, a new mmap
+	 * leaves its pages to faults, which wait for the change.
+	 */
 	n = obj->created ? patdev_obj_claim(obj, vma->vm_mm) : 0;
+	if (!n && READ_ONCE(obj->changing))
+		return 0;
 	if (!n)
 		n = patdev_prefault_vma(vma, vma->vm_start, vma->vm_end,
 					prefault == PATDEV_PREFAULT_WRITE);
@@ -260,7 +303,7 @@ int patdev_range_check(struct mm_struct *mm, u64 addr, u64 len, bool access, boo
 	*end = (last | ~PAGE_MASK) + 1;
 	for (pos = *start; pos < *end; pos = vma->vm_end) {
 		vma = vma_lookup(mm, pos);
-		if (!vma || vma->vm_ops != &patdev_vm_ops)
+		if (!vma || !patdev_is_vma(vma))
 			return -EINVAL;
 		if (access && !(vma->vm_flags & VM_ACCESS_FLAGS))
 			return -EACCES;

@@ -23,6 +23,7 @@ void patdev_obj_init(struct patdev_obj *obj, enum patdev_obj_kind kind,
 	atomic_set(&obj->nmaps, 0);
 	init_rwsem(&obj->revoke_lock);
 	mutex_init(&obj->populate_lock);
+	mutex_init(&obj->mode_lock);
 	spin_lock_init(&obj->claim_lock);
 	INIT_LIST_HEAD(&obj->claims);
 	INIT_LIST_HEAD(&obj->owner_link);
@@ -43,7 +44,9 @@ static void patdev_obj_release(struct kref *ref)
 	patdev_space_remove(obj);
 	patdev_obj_drop_claims(obj);
 	patdev_create_uncharge(obj);
+	patdev_track_free(obj);
 	mutex_destroy(&obj->populate_lock);
+	mutex_destroy(&obj->mode_lock);
 	obj->ops->release(obj);
 	patdev_obj_count(-1);
 }
@@ -67,7 +70,7 @@ void patdev_obj_put(struct patdev_obj *obj)
  */
 pgprot_t patdev_obj_pgprot(const struct patdev_obj *obj, pgprot_t prot)
 {
-	switch (obj->cache) {
+	switch (READ_ONCE(obj->cache)) {
 	case PATDEV_CACHE_WC:
 		return pgprot_writecombine(prot);
 	case PATDEV_CACHE_UC_MINUS:
@@ -76,6 +79,23 @@ pgprot_t patdev_obj_pgprot(const struct patdev_obj *obj, pgprot_t prot)
 	default:
 		return prot;
 	}
+}
+
+/**
+ * patdev_obj_vma_prot() - protection for entering @obj's pages in a vma
+ * @obj: the object, its revoke_lock held (the mode is stable under it)
+ * @vma_prot: the vma's vm_page_prot
+ *
+ * The vma got the object's mode of the time of its mmap; the mode may have
+ * changed since (PATDEV_IOC_SET_CACHE), and the cache bits of a protection
+ * are or-ed in by pgprot_writecombine()/pgprot_noncached() before 6.16.
+ * So the old cache bits go first. (No helper swaps only those bits.)
+ *
+ * Return: @vma_prot's access bits with the object's current mode.
+ */
+pgprot_t patdev_obj_vma_prot(const struct patdev_obj *obj, pgprot_t vma_prot)
+{
+	return patdev_obj_pgprot(obj, __pgprot(pgprot_val(vma_prot) & ~_PAGE_CACHE_MASK));
 }
 
 /**
@@ -168,11 +188,12 @@ static int patdev_objinfo_fill(struct patdev_objinfo *info)
 	info->pgoff = pgoff;
 	info->kind = obj->kind;
 	info->size = (u64)obj->npages << PAGE_SHIFT;
-	info->cache = obj->cache;
+	info->cache = READ_ONCE(obj->cache);
 	info->nmaps = atomic_read(&obj->nmaps);
 	info->nsegs = obj->ops->nsegs ? obj->ops->nsegs(obj) : 0;
 	info->flags = (obj->readonly ? PATDEV_OBJ_READONLY : 0) |
-		      (obj->created ? PATDEV_OBJ_CREATED : 0);
+		      (obj->created ? PATDEV_OBJ_CREATED : 0) |
+		      (obj->referenced ? PATDEV_OBJ_TRACKED : 0);
 	info->base_pgoff = obj->base;
 	for (i = 0; i < PATDEV_CHUNK_ORDERS; i++)
 		info->chunks[i] = obj->chunks[i];

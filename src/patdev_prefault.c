@@ -68,7 +68,6 @@ long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 			 unsigned long end, bool write)
 {
 	struct patdev_obj *obj = vma->vm_private_data;
-	pgprot_t prot = patdev_prefault_prot(vma, write);
 	unsigned long addr, next, pfn;
 	long n = 0;
 	int ret;
@@ -97,7 +96,16 @@ long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 		if (obj->revoked) {
 			ret = -ENXIO;
 		} else {
+			pgprot_t prot = patdev_obj_vma_prot(obj, patdev_prefault_prot(vma, write));
+
 			mutex_lock(&obj->populate_lock);
+			/*
+			 * A prefault is an access: what it enters is referenced,
+			 * marked first so that no entry is ever present unmarked.
+			 */
+			if (obj->referenced)
+				patdev_track_mark(obj, patdev_obj_index(vma, addr),
+						  (next - addr) >> PAGE_SHIFT);
 			ret = patdev_fill(vma, addr, next, prot,
 					  faulted && patdev_prefault_dirty(vma, write));
 			mutex_unlock(&obj->populate_lock);

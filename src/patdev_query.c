@@ -45,7 +45,7 @@ long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg, size_t size
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	vma = vma_lookup(mm, q.addr);
-	if (!vma || vma->vm_ops != &patdev_vm_ops) {
+	if (!vma || !patdev_is_vma(vma)) {
 		ret = -EINVAL;
 		goto out;
 	}

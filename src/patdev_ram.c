@@ -69,6 +69,54 @@ static void patdev_ram_release(void *data)
 }
 
 /*
+ * Gives every segment of @ram, all WB, the mode @cache. On failure they are
+ * all WB again (as far as the kernel can: see patdev_range_set_memtype()).
+ */
+static int patdev_ram_set_all(struct patdev_ram *ram, enum patdev_cache cache)
+{
+	unsigned int set;
+	int ret;
+
+	for (set = 0; set < ram->sg->nseg; set++) {
+		ret = patdev_range_set_memtype(patdev_seg_page(&ram->sg->seg[set]),
+					       ram->sg->seg[set].len >> PAGE_SHIFT, cache);
+		if (ret) {
+			/* The failed segment is WB again; the earlier ones are not. */
+			patdev_ram_restore_wb(ram, set, cache);
+			return ret;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * PATDEV_IOC_SET_CACHE: the object's entries are gone and faults wait.
+ * x86 moves RAM between two non-WB types only through WB (a RAM page has
+ * one memtype at a time), and set_memory_*() flushes the caches, so the
+ * data survives each step. If the new type cannot be set, the old one is
+ * tried again; if that fails too, the memory stays WB, and *@cache says
+ * which it is.
+ */
+static int patdev_ram_set_cache(void *data, enum patdev_cache *cache)
+{
+	struct patdev_ram *ram = data;
+	int ret;
+
+	patdev_ram_restore_wb(ram, ram->sg->nseg, ram->cache);
+	ret = patdev_ram_set_all(ram, *cache);
+	if (ret)
+		*cache = patdev_ram_set_all(ram, ram->cache) ? PATDEV_CACHE_WB : ram->cache;
+	ram->cache = *cache;
+	return ret;
+}
+
+static const struct patdev_backing patdev_ram_backing = {
+	.release = patdev_ram_release,
+	.set_cache = patdev_ram_set_cache,
+};
+
+/*
  * One chunk, zeroed. Orders above 0 come from free memory only, with no
  * direct reclaim or compaction, unless @must (the caller asked for that
  * order): a large object then takes smaller chunks instead of stalling
@@ -161,7 +209,6 @@ struct patdev_obj *patdev_ram_obj_create(enum patdev_obj_kind kind, pgoff_t npag
 {
 	struct patdev_obj *obj;
 	struct patdev_ram *ram;
-	unsigned int set;
 	unsigned long i;
 	int ret;
 
@@ -179,19 +226,12 @@ struct patdev_obj *patdev_ram_obj_create(enum patdev_obj_kind kind, pgoff_t npag
 		if (patdev_sglist_append_phys(ram->sg, PFN_PHYS(page_to_pfn(ram->chunk[i].page)),
 					      PAGE_SIZE << ram->chunk[i].order))
 			goto err;
-	for (set = 0; set < ram->sg->nseg; set++) {
-		ret = patdev_range_set_memtype(patdev_seg_page(&ram->sg->seg[set]),
-					       ram->sg->seg[set].len >> PAGE_SHIFT, cache);
-		if (ret) {
-			/* The failed segment is WB again; the earlier ones are not. */
-			patdev_ram_restore_wb(ram, set, cache);
-			goto err;
-		}
-		cond_resched();
-	}
+	ret = patdev_ram_set_all(ram, cache);
+	if (ret)
+		goto err;
 	ram->cache = cache;
 	/* The object takes its own reference to the list; @ram keeps one. */
-	obj = patdev_sg_obj_create(kind, ram->sg, cache, patdev_ram_release, ram);
+	obj = patdev_sg_obj_create(kind, ram->sg, cache, &patdev_ram_backing, ram);
 	if (IS_ERR(obj)) {
 		patdev_ram_restore_wb(ram, ram->sg->nseg, cache);
 		ret = PTR_ERR(obj);

@@ -36,7 +36,7 @@ MODULE_PARM_DESC(sg_readonly, "Refuse writable mappings of the scatter/gather ob
 struct patdev_sg {
 	struct patdev_obj obj;
 	struct patdev_sglist *sg;
-	void (*release)(void *data);
+	const struct patdev_backing *backing;
 	void *data;
 };
 
@@ -85,9 +85,19 @@ static void patdev_sg_release(struct patdev_obj *obj)
 	struct patdev_sg *sgo = to_sg(obj);
 
 	patdev_sglist_free(sgo->sg);
-	if (sgo->release)
-		sgo->release(sgo->data);
+	sgo->backing->release(sgo->data);
 	kfree(sgo);
+}
+
+static int patdev_sg_set_cache(struct patdev_obj *obj, enum patdev_cache *cache)
+{
+	struct patdev_sg *sgo = to_sg(obj);
+
+	if (!sgo->backing->set_cache) {
+		*cache = obj->cache;
+		return -EOPNOTSUPP;
+	}
+	return sgo->backing->set_cache(sgo->data, cache);
 }
 
 static const struct patdev_obj_ops patdev_sg_ops = {
@@ -95,6 +105,7 @@ static const struct patdev_obj_ops patdev_sg_ops = {
 	.release = patdev_sg_release,
 	.nsegs = patdev_sg_nsegs,
 	.show = patdev_sg_show,
+	.set_cache = patdev_sg_set_cache,
 };
 
 /**
@@ -102,21 +113,22 @@ static const struct patdev_obj_ops patdev_sg_ops = {
  * @kind: what the object reports itself as
  * @sg: the list; the object takes a reference
  * @cache: the object's cache mode, already the memtype of any RAM in @sg
- * @release: called with @data when the object is freed, or NULL
- * @data: for @release
+ * @backing: the owner of the memory
+ * @data: for @backing's calls
  *
- * Return: the object, or ERR_PTR(-ENOMEM) (then @release is not called).
+ * Return: the object, or ERR_PTR(-ENOMEM) (then @backing->release is not
+ * called).
  */
 struct patdev_obj *patdev_sg_obj_create(enum patdev_obj_kind kind, struct patdev_sglist *sg,
 					enum patdev_cache cache,
-					void (*release)(void *data), void *data)
+					const struct patdev_backing *backing, void *data)
 {
 	struct patdev_sg *sgo = kzalloc(sizeof(*sgo), GFP_KERNEL);
 
 	if (!sgo)
 		return ERR_PTR(-ENOMEM);
 	sgo->sg = patdev_sglist_hold(sg);
-	sgo->release = release;
+	sgo->backing = backing;
 	sgo->data = data;
 	patdev_obj_init(&sgo->obj, kind, cache,
 			patdev_sglist_length(sg) >> PAGE_SHIFT, &patdev_sg_ops);
@@ -128,6 +140,11 @@ static void patdev_lapic_release(void *data)
 {
 	iounmap((void __iomem __force *)data);
 }
+
+/* Device memory under a strong-UC reservation: its type never changes. */
+static const struct patdev_backing patdev_lapic_backing = {
+	.release = patdev_lapic_release,
+};
 
 /*
  * The local APIC page, if it has one: in x2APIC mode the APIC is reached
@@ -164,7 +181,7 @@ static int patdev_sg_init_lapic(void)
 		iounmap(reserved);
 		return ret;
 	}
-	sg_obj = patdev_sg_obj_create(PATDEV_OBJ_SG, sg, PATDEV_CACHE_UC, patdev_lapic_release,
+	sg_obj = patdev_sg_obj_create(PATDEV_OBJ_SG, sg, PATDEV_CACHE_UC, &patdev_lapic_backing,
 				      (void __force *)reserved);
 	patdev_sglist_free(sg);
 	if (IS_ERR(sg_obj)) {
@@ -200,6 +217,11 @@ int patdev_sg_init(void)
 	if (IS_ERR(sg_obj))
 		return PTR_ERR(sg_obj);
 	sg_obj->readonly = sg_readonly;
+	if (READ_ONCE(patdev_track_named) && patdev_track_init(sg_obj)) {
+		patdev_obj_put(sg_obj);
+		sg_obj = NULL;
+		return -ENOMEM;
+	}
 	patdev_space_name(sg_obj, NULL);
 	return 0;
 }

@@ -201,6 +201,23 @@ int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke)
 }
 
 /**
+ * patdev_space_owns() - did the open file @owner create @obj?
+ * @owner: an open file
+ * @obj: a named or unnamed object
+ *
+ * Return: true while @obj is named and @owner made it.
+ */
+bool patdev_space_owns(struct patdev_file *owner, struct patdev_obj *obj)
+{
+	bool ret;
+
+	mutex_lock(&space_lock);
+	ret = obj->named && obj->owner == owner;
+	mutex_unlock(&space_lock);
+	return ret;
+}
+
+/**
  * patdev_space_forget() - remove the name of one of the module's objects
  * @obj: the anonymous or scatter/gather object, as the module unloads
  *
@@ -305,6 +322,59 @@ void patdev_obj_drop_claims(struct patdev_obj *obj)
 }
 
 /**
+ * patdev_obj_wait_claims() - wait for the mmaps that prefaulted @obj
+ * @obj: the object
+ *
+ * Waits until every mmap that noted a claim before the call has finished
+ * and linked its vma, where patdev_obj_unmap() reaches its entries. The
+ * caller keeps later mmaps from entering anything first (@revoked,
+ * @changing). Must not be called with @obj's locks held: a mapper in
+ * ->mmap may be waiting for them with its mmap lock held.
+ *
+ * Return: 0, or -EINTR if killed while waiting.
+ */
+int patdev_obj_wait_claims(struct patdev_obj *obj)
+{
+	struct patdev_claim *c, *tmp;
+	LIST_HEAD(claims);
+	LIST_HEAD(done);
+	int ret = 0;
+
+	spin_lock(&obj->claim_lock);
+	list_splice_init(&obj->claims, &claims);
+	spin_unlock(&obj->claim_lock);
+	list_for_each_entry_safe(c, tmp, &claims, link) {
+		ret = mmap_read_lock_killable(c->mm);
+		if (ret)
+			break;
+		mmap_read_unlock(c->mm);
+		list_move(&c->link, &done);
+	}
+	/* Killed: the mmaps not waited for stay claimed, for the next caller. */
+	spin_lock(&obj->claim_lock);
+	list_splice(&claims, &obj->claims);
+	spin_unlock(&obj->claim_lock);
+	patdev_claims_free(&done);
+	return ret;
+}
+
+/**
+ * patdev_obj_unmap() - remove entries of pages of @obj from every process
+ * @obj: the object
+ * @first: first page of the object
+ * @n: number of pages
+ *
+ * Every vma of every process that maps those pages through any open of the
+ * device is reached, 2 MiB entries included (a 2 MiB entry that maps any of
+ * the pages goes whole).
+ */
+void patdev_obj_unmap(struct patdev_obj *obj, pgoff_t first, pgoff_t n)
+{
+	unmap_mapping_range(space_inode->i_mapping, (loff_t)(obj->base + first) << PAGE_SHIFT,
+			    (loff_t)n << PAGE_SHIFT, 1);
+}
+
+/**
  * patdev_obj_revoke() - remove every entry of @obj from every process
  * @obj: the object
  *
@@ -316,22 +386,11 @@ void patdev_obj_drop_claims(struct patdev_obj *obj)
  */
 void patdev_obj_revoke(struct patdev_obj *obj)
 {
-	struct patdev_claim *c;
-	LIST_HEAD(claims);
-
 	down_write(&obj->revoke_lock);
 	obj->revoked = true;
 	up_write(&obj->revoke_lock);
-	spin_lock(&obj->claim_lock);
-	list_splice_init(&obj->claims, &claims);
-	spin_unlock(&obj->claim_lock);
-	list_for_each_entry(c, &claims, link) {
-		/* Killed: the zap below still runs, the process is going anyway. */
-		if (mmap_read_lock_killable(c->mm))
-			break;
-		mmap_read_unlock(c->mm);
-	}
-	patdev_claims_free(&claims);
+	/* Killed: the zap below still runs, the process is going anyway. */
+	patdev_obj_wait_claims(obj);
 	unmap_mapping_range(space_inode->i_mapping, (loff_t)obj->base << PAGE_SHIFT,
 			    (loff_t)patdev_obj_nslots(obj) << PMD_SHIFT, 1);
 }
@@ -345,11 +404,12 @@ void patdev_space_show(struct seq_file *m)
 	mutex_lock(&space_lock);
 	/* An object is removed from the tree before it is freed: safe to read. */
 	mt_for_each(&space_tree, obj, index, ULONG_MAX) {
-		seq_printf(m, "pgoff %lu: %s pages %lu cache %s maps %d%s%s%s%s\n", obj->base,
+		seq_printf(m, "pgoff %lu: %s pages %lu cache %s maps %d%s%s%s%s%s\n", obj->base,
 			   obj->kind == PATDEV_OBJ_ANON ? "anon" : "sg", obj->npages,
 			   patdev_cache_names[obj->cache], atomic_read(&obj->nmaps),
 			   obj->readonly ? " readonly" : "", obj->created ? " created" : "",
-			   obj->named ? "" : " unnamed", obj->revoked ? " revoked" : "");
+			   obj->named ? "" : " unnamed", obj->revoked ? " revoked" : "",
+			   obj->referenced ? " tracked" : "");
 		if (obj->ops->show)
 			obj->ops->show(obj, m);
 	}

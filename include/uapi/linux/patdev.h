@@ -19,7 +19,7 @@
 #include <linux/types.h>
 
 #define PATDEV_VERSION_MAJOR	0
-#define PATDEV_VERSION_MINOR	4
+#define PATDEV_VERSION_MINOR	5
 
 /* mmap offsets, in pages: offset = PATDEV_PGOFF_* * page size */
 #define PATDEV_PGOFF_ANON	0
@@ -69,6 +69,10 @@ struct patdev_version {
 #define PATDEV_FEAT_CREATE	(1ULL << 4)
 /* Mappings get 2 MiB entries where they can (Linux 6.12 and later). */
 #define PATDEV_FEAT_HUGE	(1ULL << 5)
+/* Per-page modified/referenced state (PATDEV_IOC_MR_QUERY, PATDEV_IOC_MR_CLEAR). */
+#define PATDEV_FEAT_MR		(1ULL << 6)
+/* Object-wide cache-mode change (PATDEV_IOC_SET_CACHE). */
+#define PATDEV_FEAT_SET_CACHE	(1ULL << 7)
 
 /**
  * struct patdev_query - NetBSD pmap_extract() for one user address
@@ -150,6 +154,8 @@ struct patdev_objinfo {
 #define PATDEV_OBJ_READONLY	(1ULL << 0)
 /* Made by PATDEV_IOC_CREATE */
 #define PATDEV_OBJ_CREATED	(1ULL << 1)
+/* Keeps per-page modified/referenced state (PATDEV_CREATE_TRACK) */
+#define PATDEV_OBJ_TRACKED	(1ULL << 2)
 
 /**
  * struct patdev_create - make an object (PATDEV_IOC_CREATE)
@@ -162,7 +168,9 @@ struct patdev_objinfo {
  *	@sg_order < PATDEV_CHUNK_ORDERS; PATDEV_OBJ_ANON: must be 0, the
  *	module takes the largest chunks, up to 2 MiB, the allocator gives
  *	without reclaiming for them
- * @flags: in: PATDEV_CREATE_READONLY (no writable mapping may be made)
+ * @flags: in: PATDEV_CREATE_READONLY (no writable mapping may be made),
+ *	PATDEV_CREATE_TRACK (keep per-page modified/referenced state, see
+ *	&struct patdev_mr)
  * @offset: out: the mmap offset, in bytes, of the object's first page
  * @reserved: in: must be zero; out: zero
  *
@@ -186,6 +194,7 @@ struct patdev_create {
 };
 
 #define PATDEV_CREATE_READONLY	(1ULL << 0)
+#define PATDEV_CREATE_TRACK	(1ULL << 1)
 
 /**
  * struct patdev_destroy - remove an object's name (PATDEV_IOC_DESTROY)
@@ -288,6 +297,74 @@ struct patdev_mmap_flags {
 	__u32 reserved;
 };
 
+/**
+ * struct patdev_mr - NetBSD pmap_is_modified()/pmap_is_referenced() and
+ * pmap_clear_modify()/pmap_clear_reference() over pages of an object
+ * @offset: in: an mmap offset, in bytes, naming a tracked object (as for
+ *	PATDEV_IOC_OBJINFO: 0, PAGE_SIZE, or a page of an object's range)
+ * @first: in: first page of the object
+ * @npages: in: number of pages, non-zero, [@first, @first + @npages)
+ *	inside the object
+ * @flags: in: PATDEV_IOC_MR_QUERY: must be zero; PATDEV_IOC_MR_CLEAR:
+ *	PATDEV_MR_MODIFIED, PATDEV_MR_REFERENCED or both, the states to clear
+ * @modified: out: pages of the range that were modified
+ * @referenced: out: pages of the range that were referenced
+ * @modified_map: in: 0, or the user address of a bitmap of
+ *	ceil(@npages / 64) __u64 words: bit i % 64 of word i / 64 is set
+ *	when page @first + i was modified
+ * @referenced_map: in: 0, or a bitmap as @modified_map, of referenced pages
+ * @reserved: in: must be zero
+ *
+ * The state belongs to the page of the object, not to a mapping: it is
+ * kept when every mapping is gone and every file closed, for as long as
+ * the object lives. A page is referenced from the first access through any
+ * mapping that faulted it in (or a PATDEV_IOC_PREFAULT that entered it),
+ * and modified from the first write, until cleared. Clearing removes the
+ * page's entries from every process, so that the next access faults and
+ * marks the page again; no page is writable anywhere while it is not
+ * marked modified. The answers of PATDEV_IOC_MR_CLEAR are the state before
+ * the clear. Errors: ENXIO (no such object), EOPNOTSUPP (the object does
+ * not track), EINVAL (bad range, flags or reserved field), EFAULT.
+ */
+struct patdev_mr {
+	__u64 offset;
+	__u64 first;
+	__u64 npages;
+	__u64 flags;
+	__u64 modified;
+	__u64 referenced;
+	__u64 modified_map;
+	__u64 referenced_map;
+	__u64 reserved;
+};
+
+#define PATDEV_MR_MODIFIED	(1ULL << 0)
+#define PATDEV_MR_REFERENCED	(1ULL << 1)
+
+/**
+ * struct patdev_set_cache - change the cache mode of a whole object
+ * @offset: in: the offset PATDEV_IOC_CREATE answered, through the same open
+ *	file (ENXIO if it names nothing, EPERM if another file made it or it
+ *	names one of the module's own objects)
+ * @cache: in: PATDEV_CACHE_WB, PATDEV_CACHE_WC or PATDEV_CACHE_UC_MINUS
+ * @reserved: in: must be zero
+ *
+ * Every entry of the object is removed from every process, the memory type
+ * of all its memory is changed, and the object takes the new mode; the
+ * next access through any mapping faults the new mode in. Faults that race
+ * with the change wait for it. The data is kept. Without PAT, WC means
+ * UC- (PATDEV_IOC_OBJINFO tells). On failure (ENOMEM: the kernel could not
+ * split its direct map) the object keeps its mode, or, if even restoring
+ * that failed, is WB; PATDEV_IOC_OBJINFO tells which. EOPNOTSUPP: the
+ * object is device memory, whose type is fixed. EINTR: killed while
+ * waiting for another change or an mmap in progress.
+ */
+struct patdev_set_cache {
+	__u64 offset;
+	__u64 cache;
+	__u64 reserved;
+};
+
 #define PATDEV_IOC_MAGIC	0xB7
 #define PATDEV_IOC_VERSION	_IOR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version)
 #define PATDEV_IOC_QUERY	_IOWR(PATDEV_IOC_MAGIC, 0x01, struct patdev_query)
@@ -297,5 +374,8 @@ struct patdev_mmap_flags {
 #define PATDEV_IOC_SET_MMAP_FLAGS _IOW(PATDEV_IOC_MAGIC, 0x05, struct patdev_mmap_flags)
 #define PATDEV_IOC_CREATE	_IOWR(PATDEV_IOC_MAGIC, 0x06, struct patdev_create)
 #define PATDEV_IOC_DESTROY	_IOW(PATDEV_IOC_MAGIC, 0x07, struct patdev_destroy)
+#define PATDEV_IOC_MR_QUERY	_IOWR(PATDEV_IOC_MAGIC, 0x08, struct patdev_mr)
+#define PATDEV_IOC_MR_CLEAR	_IOWR(PATDEV_IOC_MAGIC, 0x09, struct patdev_mr)
+#define PATDEV_IOC_SET_CACHE	_IOW(PATDEV_IOC_MAGIC, 0x0a, struct patdev_set_cache)
 
 #endif /* _UAPI_LINUX_PATDEV_H */

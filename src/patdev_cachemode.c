@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An object-wide cache-mode change: the mcache() call FreeBSD's PAT
+ * patches describe and left out for its "high foot-shooting potential"
+ * (nothing kept every mapping of a page on one memory type). patdev keeps
+ * the mode on the object, so it can change it for all mappings at once:
+ *
+ * 1. @changing is set: an mmap that would prefault from now on leaves its
+ *    pages to faults;
+ * 2. the mmaps that prefaulted before are waited for, until their vmas
+ *    are linked where unmap_mapping_range() reaches them (the object's
+ *    locks are not held meanwhile: such an mmap may wait for them);
+ * 3. with revoke_lock held for write, so that faults and prefaults wait,
+ *    every entry of the object is removed from every process, the memory
+ *    type of all its memory changes, and the object takes the new mode.
+ *
+ * Faults after that enter the new mode: they take the mode from the
+ * object, not from the vma (patdev_obj_vma_prot()).
+ */
+#include <linux/mm.h>
+#include <linux/uaccess.h>
+#include "patdev.h"
+
+static int patdev_change_cache(struct patdev_obj *obj, enum patdev_cache want)
+{
+	enum patdev_cache mode = want;
+	int ret;
+
+	down_write(&obj->revoke_lock);
+	ret = obj->revoked ? -ENXIO : 0;
+	if (!ret)
+		obj->changing = true;
+	up_write(&obj->revoke_lock);
+	if (ret)
+		return ret;
+
+	ret = patdev_obj_wait_claims(obj);
+
+	down_write(&obj->revoke_lock);
+	if (!ret && obj->revoked)
+		ret = -ENXIO;
+	if (!ret) {
+		patdev_obj_unmap(obj, 0, obj->npages);
+		ret = obj->ops->set_cache(obj, &mode);
+		WRITE_ONCE(obj->cache, mode);
+	}
+	obj->changing = false;
+	up_write(&obj->revoke_lock);
+	return ret;
+}
+
+long patdev_ioctl_set_cache(struct patdev_file *pfile, void __user *arg)
+{
+	struct patdev_set_cache sc;
+	struct patdev_obj *obj;
+	enum patdev_cache want;
+	long ret;
+
+	if (copy_from_user(&sc, arg, sizeof(sc)))
+		return -EFAULT;
+	if (sc.reserved || !PAGE_ALIGNED(sc.offset) || sc.cache > PATDEV_CACHE_WP ||
+	    !patdev_cache_supported(sc.cache))
+		return -EINVAL;
+	obj = patdev_obj_lookup(sc.offset >> PAGE_SHIFT, 0);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	if (obj->mmio) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	/*
+	 * As for PATDEV_IOC_DESTROY: only the creator, by the first offset;
+	 * the module's own objects keep the modes their names promise.
+	 */
+	if (sc.offset >> PAGE_SHIFT < PATDEV_PGOFF_FIRST_RANGE || !patdev_space_owns(pfile, obj)) {
+		ret = -EPERM;
+		goto out;
+	}
+	if (obj->base != sc.offset >> PAGE_SHIFT) {
+		ret = -ENXIO;
+		goto out;
+	}
+	ret = mutex_lock_killable(&obj->mode_lock);
+	if (ret)
+		goto out;
+	want = patdev_pat_effective(sc.cache);
+	if (want != READ_ONCE(obj->cache))
+		ret = patdev_change_cache(obj, want);
+	mutex_unlock(&obj->mode_lock);
+out:
+	patdev_obj_put(obj);
+	return ret;
+}
