@@ -189,7 +189,20 @@ suite() {
 	check_run "$label" "parameters took effect: ${*:-defaults}" params_took_effect "$@"
 	run_tap "$label" ./selftests/patdev_test
 	run_tap "$label" ./selftests/patdev_huge
+	run_tap "$label" ./selftests/patdev_track
 	check_run "$label" "modprobe -r patdev (allowed once unmapped)" modprobe -r patdev
+	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace/module warning" dmesg_clean
+	sed 's/^/#   /' /tmp/patdev-dmesg
+}
+
+# track_suite: the two named objects keep modified/referenced state.
+track_suite() {
+	label="[track=1]"
+	mark "$label"
+	check_run "$label" "modprobe patdev track=1" modprobe patdev track=1
+	check_run "$label" "parameters took effect: track=1" params_took_effect track=1
+	run_tap "$label" ./selftests/patdev_track
+	check_run "$label" "modprobe -r patdev" modprobe -r patdev
 	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace/module warning" dmesg_clean
 	sed 's/^/#   /' /tmp/patdev-dmesg
 }
@@ -272,6 +285,7 @@ debug() {
 	check_run "$label" "insmod patdev" insmod "$1"
 	run_tap "$label" ./selftests/patdev_test
 	run_tap "$label" ./selftests/patdev_huge
+	run_tap "$label" ./selftests/patdev_track
 	# The kernel's own page-table dump as an oracle for QUERY's cache modes.
 	run_tap "$label" ./selftests/patdev_ptdump
 	check_run "$label" "rmmod patdev" rmmod patdev
@@ -308,6 +322,7 @@ check)
 	harness_selfcheck
 	suite "[defaults]"
 	suite "[sg_readonly=1]" sg_readonly=1
+	track_suite
 	lapic_suite
 	stress_fuzz "${PATDEV_STRESS_SECONDS:-10}"
 	lapic_lockdown

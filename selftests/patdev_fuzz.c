@@ -36,7 +36,7 @@ static __u64 offsets[8];
 
 static const int allowed[] = {
 	EINVAL, EFAULT, ENOTTY, ENXIO, EACCES, ENOMEM, ENOSPC, ENOENT, EINTR,
-	EEXIST, EPERM, EOVERFLOW, EAGAIN,
+	EEXIST, EPERM, EOVERFLOW, EAGAIN, EOPNOTSUPP,
 };
 
 static unsigned long rnd(void)
@@ -109,8 +109,9 @@ static void fuzz_ioctl(int fd)
 	static const unsigned int cmds[] = {
 		PATDEV_IOC_VERSION, PATDEV_IOC_QUERY, PATDEV_IOC_OBJINFO, PATDEV_IOC_PREFAULT,
 		PATDEV_IOC_RANGE_QUERY, PATDEV_IOC_SET_MMAP_FLAGS, PATDEV_IOC_CREATE,
-		PATDEV_IOC_DESTROY,
+		PATDEV_IOC_DESTROY, PATDEV_IOC_MR_QUERY, PATDEV_IOC_MR_CLEAR, PATDEV_IOC_SET_CACHE,
 	};
+	struct patdev_mr *m = (struct patdev_mr *)buf;
 	unsigned int cmd = cmds[rnd() % ARRAY_SIZE(cmds)];
 	struct patdev_create *c = (struct patdev_create *)buf;
 	void *arg;
@@ -126,12 +127,28 @@ static void fuzz_ioctl(int fd)
 		c->sg_order = c->kind == PATDEV_OBJ_SG ? rnd() % 3 : 0;
 		c->size = (1 + rnd() % 64) * (page << c->sg_order);
 		c->cache = rnd() % 4;
+		c->flags = rnd() % 2 ? PATDEV_CREATE_TRACK : 0;
 		arg = c;
 	} else if (cmd == PATDEV_IOC_DESTROY && rnd() % 2) {
 		memset(buf, 0, 3 * sizeof(__u64));
 		((__u64 *)buf)[0] = offsets[rnd() % 8];
 		((__u64 *)buf)[1] = rnd() % 2;
 		arg = buf;
+	} else if (cmd == PATDEV_IOC_SET_CACHE && rnd() % 2) {
+		memset(buf, 0, 3 * sizeof(__u64));
+		((__u64 *)buf)[0] = offsets[rnd() % 8];
+		((__u64 *)buf)[1] = rnd() % 4;
+		arg = buf;
+	} else if ((cmd == PATDEV_IOC_MR_QUERY || cmd == PATDEV_IOC_MR_CLEAR) && rnd() % 2) {
+		/* Mostly valid ranges of objects that may track, bitmaps anywhere. */
+		memset(m, 0, sizeof(*m));
+		m->offset = offsets[rnd() % 8];
+		m->first = rnd() % 4;
+		m->npages = 1 + rnd() % 80;
+		m->flags = cmd == PATDEV_IOC_MR_CLEAR ? 1 + rnd() % 3 : 0;
+		m->modified_map = rnd() % 2 ? (uintptr_t)(buf + 2048) : some_addr();
+		m->referenced_map = rnd() % 2 ? 0 : (uintptr_t)(buf + 3072);
+		arg = m;
 	}
 	ret = ioctl(fd, cmd, arg);
 	check(ret, "ioctl");

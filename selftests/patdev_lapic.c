@@ -208,6 +208,22 @@ TEST_F(lapic, needs_cap_sys_rawio)
 }
 
 /* The other offsets work as in the default configuration. */
+/* Device memory's type is fixed: a mode change is refused as such. */
+TEST_F(lapic, mode_change_refused)
+{
+	struct patdev_set_cache sc = {
+		.offset = PATDEV_PGOFF_SG * self->page, .cache = PATDEV_CACHE_WB,
+	};
+	struct patdev_objinfo info = { .pgoff = PATDEV_PGOFF_SG };
+
+	if (self->absent)
+		SKIP(return, NO_APIC);
+	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_SET_CACHE, &sc));
+	ASSERT_EQ(EOPNOTSUPP, errno);
+	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_OBJINFO, &info));
+	EXPECT_STREQ("UC", patdev_cache_name(info.cache));
+}
+
 TEST_F(lapic, anonymous_object_unchanged)
 {
 	unsigned char *p = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);

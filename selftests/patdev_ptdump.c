@@ -6,7 +6,8 @@
  * on every page of both FreeBSD-named objects, and on the size and mode
  * of the 2 MiB entry of a created 2 MiB chunk (WC uses PWT only, so the
  * large entry's PAT bit, bit 12, is 0 there as in every mode an object
- * can have).
+ * can have), and in every process mapping an object after each change of
+ * its mode (PATDEV_IOC_SET_CACHE).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "patdev_names.h"
@@ -143,6 +145,108 @@ static void check_object(struct __test_metadata *_metadata, int fd, size_t page,
 		ASSERT_STREQ(want, mode) TH_LOG("page %zu", i);
 	}
 	munmap(p, len);
+}
+
+/*
+ * The same check, without asserting (a forked child runs it too), on an
+ * existing mapping whose @npages pages are touched first: NULL when the
+ * dump and QUERY agree with each other and with @want on every page.
+ */
+static const char *mapping_agrees(int fd, size_t page, unsigned char *p, size_t npages,
+				  const char *want)
+{
+	static char why[300];
+	struct range ranges[2 * NPAGES];
+	unsigned long long size;
+	struct patdev_query q;
+	const char *mode;
+	size_t i;
+	int n;
+
+	for (i = 0; i < npages; i++)
+		(void)__atomic_load_n(p + i * page, __ATOMIC_RELAXED);
+	n = read_dump((uintptr_t)p, (uintptr_t)p + npages * page, ranges, 2 * NPAGES, why,
+		      sizeof(why));
+	if (n <= 0)
+		return n < 0 ? why : "the mapping is not in the dump";
+	for (i = 0; i < npages; i++) {
+		memset(&q, 0, sizeof(q));
+		q.addr = (uintptr_t)(p + i * page);
+		if (ioctl(fd, PATDEV_IOC_QUERY, &q) || !(q.flags & PATDEV_QUERY_PRESENT))
+			return "QUERY: no entry";
+		mode = dump_mode(ranges, n, q.addr, &size);
+		if (!mode || strcmp(mode, patdev_cache_name(q.cache)) || strcmp(mode, want)) {
+			snprintf(why, sizeof(why), "page %zu: dump %s, QUERY %s, want %s", i,
+				 mode ? mode : "(none)", patdev_cache_name(q.cache), want);
+			return why;
+		}
+	}
+	return NULL;
+}
+
+/* Parent and child each map the object; each change shows in both page tables. */
+TEST_F(ptdump, mode_change_seen_in_every_process)
+{
+	static const __u64 modes[] = { PATDEV_CACHE_UC_MINUS, PATDEV_CACHE_WB, PATDEV_CACHE_WC };
+	int to_child[2], to_parent[2], status;
+	size_t len = NPAGES * self->page;
+	struct patdev_set_cache sc = { 0 };
+	struct patdev_objinfo info = { 0 };
+	unsigned long long off;
+	const char *why;
+	unsigned char *p;
+	unsigned int i;
+	char c = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &off));
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, off);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		unsigned char *own = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, off);
+		char want[16];
+
+		close(to_child[1]);
+		if (own == MAP_FAILED || write(to_parent[1], &c, 1) != 1)
+			_exit(10);
+		while (read(to_child[0], want, sizeof(want)) == sizeof(want)) {
+			why = mapping_agrees(self->fd, self->page, own, NPAGES, want);
+			if (!why)
+				why = mapping_agrees(self->fd, self->page, p, NPAGES, want);
+			if (why) {
+				fprintf(stderr, "# child: %s\n", why);
+				_exit(11);
+			}
+			if (write(to_parent[1], &c, 1) != 1)
+				_exit(12);
+		}
+		_exit(0);
+	}
+	close(to_child[0]);
+	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+	sc.offset = off;
+	info.pgoff = off / self->page;
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		char want[16] = { 0 };
+
+		sc.cache = modes[i];
+		ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_SET_CACHE, &sc));
+		ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_OBJINFO, &info));
+		strncpy(want, patdev_cache_name(info.cache), sizeof(want) - 1);
+		why = mapping_agrees(self->fd, self->page, p, NPAGES, want);
+		ASSERT_EQ(NULL, why) TH_LOG("%s", why);
+		ASSERT_EQ(sizeof(want), write(to_child[1], want, sizeof(want)));
+		ASSERT_EQ(1, read(to_parent[0], &c, 1)) TH_LOG("the child disagreed at %s", want);
+	}
+	close(to_child[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status);
+	munmap(p, len);
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
 }
 
 TEST_F(ptdump, anon_object_query_agrees_with_ptdump)

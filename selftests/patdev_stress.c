@@ -11,7 +11,9 @@
  * time revoking them) while the other workers map them with a prefault at
  * mmap and prefault them again: every answer must be a success or ENXIO
  * (destroyed, or revoked under the prefault), and a revoked mapping must
- * have no entry left.
+ * have no entry left. Tracked objects are written by a forked child while
+ * the creator clears their modified/referenced state and changes their
+ * cache mode under it: the data must survive and the state stay exact.
  *
  * Usage: patdev_stress [seconds] [workers]. Prints what it did; exit 0 on
  * success.
@@ -201,6 +203,95 @@ static int others_object(int fd_prefault, int w, int nworkers, struct shared *sh
 	return munmap(m, size);
 }
 
+static int mr_op(int fd, unsigned long long off, __u64 npages, __u64 clear, struct patdev_mr *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->offset = off;
+	m->npages = npages;
+	m->flags = clear;
+	return ioctl(fd, clear ? PATDEV_IOC_MR_CLEAR : PATDEV_IOC_MR_QUERY, m);
+}
+
+/*
+ * A tracked object: a child writes and reads its pages in a loop while
+ * this process clears their state and moves the object between modes.
+ * Then, with the child gone: the data is intact, and after a clear of
+ * everything one write marks exactly one page modified.
+ */
+static int tracked_object(int fd, int w, unsigned int *seed)
+{
+	static const __u64 modes[] = { PATDEV_CACHE_WB, PATDEV_CACHE_WC, PATDEV_CACHE_UC_MINUS };
+	const size_t npages = 8;
+	struct patdev_create c = {
+		.kind = PATDEV_OBJ_ANON, .size = npages * page, .cache = PATDEV_CACHE_WC,
+		.flags = PATDEV_CREATE_TRACK,
+	};
+	struct patdev_set_cache sc = { 0 };
+	volatile int *stop;
+	struct patdev_mr m;
+	int i, status, ret = -1;
+	unsigned char *p;
+	pid_t pid;
+	size_t j;
+
+	if (ioctl(fd, PATDEV_IOC_CREATE, &c))
+		return -1;
+	p = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, c.offset);
+	stop = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || stop == MAP_FAILED)
+		return -1;
+	*stop = 0;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		unsigned long round = 0;
+
+		while (!*stop) {
+			for (j = 0; j < npages; j++)
+				p[j * page + round % page] = (unsigned char)(w + j);
+			round++;
+		}
+		_exit(0);
+	}
+	sc.offset = c.offset;
+	for (i = 0; i < 40; i++) {
+		if (rand_r(seed) % 2 && mr_op(fd, c.offset, npages, 1 + rand_r(seed) % 3, &m))
+			goto out;
+		if (rand_r(seed) % 4 == 0) {
+			sc.cache = modes[rand_r(seed) % 3];
+			if (ioctl(fd, PATDEV_IOC_SET_CACHE, &sc))
+				goto out;
+		}
+		if (mr_op(fd, c.offset, npages, 0, &m))
+			goto out;
+		usleep(rand_r(seed) % 500);
+	}
+	*stop = 1;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		goto out;
+	pid = 0;
+	for (j = 0; j < npages; j++)
+		if (p[j * page] != (unsigned char)(w + j) && p[j * page])
+			goto out;
+	if (mr_op(fd, c.offset, npages, PATDEV_MR_MODIFIED | PATDEV_MR_REFERENCED, &m))
+		goto out;
+	p[3 * page + 1] = 1;
+	if (mr_op(fd, c.offset, npages, 0, &m) || m.modified != 1 || m.referenced != 1)
+		goto out;
+	ret = 0;
+out:
+	if (pid > 0) {
+		*stop = 1;
+		waitpid(pid, &status, 0);
+	}
+	munmap(p, c.size);
+	munmap((void *)stop, page);
+	if (patdev_destroy(fd, c.offset, 0))
+		ret = -1;
+	return ret;
+}
+
 static void worker(int w, int nworkers, double seconds, struct shared *sh)
 {
 	size_t len = obj_pages * page, own = (size_t)w * page;
@@ -233,7 +324,7 @@ static void worker(int w, int nworkers, double seconds, struct shared *sh)
 		int fd2;
 		pid_t pid;
 
-		switch (rand_r(&seed) % 10) {
+		switch (rand_r(&seed) % 11) {
 		case 0:	/* new mapping of random length, check, rewrite */
 			mlen = own + (1 + rand_r(&seed) % obj_pages) * page;
 			m = patdev_map(fd, mlen, PROT_READ | PROT_WRITE, PATDEV_PGOFF_ANON, 0);
@@ -289,6 +380,10 @@ static void worker(int w, int nworkers, double seconds, struct shared *sh)
 		case 8:	/* another worker's object, maybe destroyed or revoked meanwhile */
 			if (others_object(fd_prefault, w, nworkers, sh, &seed))
 				return fail(sh, w, "someone else's object");
+			break;
+		case 9:	/* a tracked object under writes, clears and mode changes */
+			if (tracked_object(fd, w, &seed))
+				return fail(sh, w, "tracked object");
 			break;
 		default: /* the mmap rules keep answering */
 			if (mmap(NULL, page, PROT_READ, MAP_PRIVATE, fd, 0) != MAP_FAILED ||
