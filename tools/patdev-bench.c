@@ -114,6 +114,16 @@ static unsigned char *map_obj(unsigned long long off, size_t len, int prot, size
 	return p;
 }
 
+static unsigned long long create_flags(unsigned int kind, size_t npages, unsigned int cache,
+				       unsigned int sg_order, __u64 flags)
+{
+	unsigned long long off;
+
+	if (patdev_create(fd, kind, npages * page, cache, sg_order, flags, &off))
+		die("PATDEV_IOC_CREATE");
+	return off;
+}
+
 static unsigned long long create(unsigned int kind, size_t npages, unsigned int cache,
 				 unsigned int sg_order)
 {
@@ -366,6 +376,76 @@ static void bench_direct_map(void)
 	report_ratio("direct_map_splits_2m_chunks", chunked, "0", chunked == 0);
 }
 
+/* One byte written per page, in order: ns per page; faults in *@faults. */
+static double write_pass(unsigned char *p, size_t npages, double *faults)
+{
+	long f0 = minflt();
+	double t0 = now_ns();
+	size_t i;
+
+	for (i = 0; i < npages; i++)
+		p[i * page] = (unsigned char)i;
+	*faults = minflt() - f0;
+	return (now_ns() - t0) / npages;
+}
+
+/*
+ * The price of NetBSD's modified/referenced emulation: a first write pass
+ * over a tracked object against untracked ones, the default (2 MiB
+ * entries where they fit, fault-around 16) and one that also takes a
+ * fault per page (order-0 chunks, no fault-around); then a pass again
+ * after clearing the modified state, which revokes every entry.
+ */
+static void bench_tracking(void)
+{
+	static const char *const names[] = {
+		"untracked, default", "untracked, 4 KiB, no fault-around", "tracked",
+		"tracked, after MR_CLEAR",
+	};
+	const size_t npages = 4096;
+	double t[4][REPS], f[4][REPS], med[4], faults[4];
+	unsigned int c, r;
+
+	printf("\n5. modified/referenced tracking: a write pass over %zu pages (median of %d)\n",
+	       npages, REPS);
+	for (r = 0; r < REPS; r++) {
+		for (c = 0; c < 3; c++) {
+			unsigned long long off = c == 1 ?
+				create(PATDEV_OBJ_SG, npages, PATDEV_CACHE_WB, 0) :
+				create_flags(PATDEV_OBJ_ANON, npages, PATDEV_CACHE_WB, 0,
+					     c == 2 ? PATDEV_CREATE_TRACK : 0);
+			unsigned char *p;
+
+			set_param("fault_around", c == 1 ? 0 : 16);
+			p = map_obj(off, npages * page, PROT_READ | PROT_WRITE, 0);
+			t[c][r] = write_pass(p, npages, &f[c][r]);
+			if (c == 2) {
+				struct patdev_mr m = {
+					.offset = off, .npages = npages, .flags = PATDEV_MR_MODIFIED,
+				};
+
+				if (ioctl(fd, PATDEV_IOC_MR_CLEAR, &m) || m.modified != npages)
+					die("PATDEV_IOC_MR_CLEAR");
+				t[3][r] = write_pass(p, npages, &f[3][r]);
+			}
+			munmap(p, npages * page);
+			destroy(off);
+		}
+	}
+	set_param("fault_around", 16);
+	printf("%36s %10s %10s %12s\n", "", "faults", "ns/page", "vs 4 KiB");
+	for (c = 0; c < 4; c++) {
+		med[c] = median(t[c], REPS);
+		faults[c] = median(f[c], REPS);
+	}
+	for (c = 0; c < 4; c++) {
+		printf("%36s %10.0f %10.0f %11.2fx\n", names[c], faults[c], med[c], med[c] / med[1]);
+		printf("BENCH figure=tracking case=%u faults=%.0f ns_per_page=%.1f ratio_vs_4k=%.2f\n",
+		       c, faults[c], med[c], med[c] / med[1]);
+	}
+	printf("BENCH figure=tracking_cost_vs_default value=%.2f\n", med[2] / med[0]);
+}
+
 int main(void)
 {
 	struct patdev_version v;
@@ -393,6 +473,7 @@ int main(void)
 	bench_fault_around();
 	destroy(big_off);
 	bench_direct_map();
+	bench_tracking();
 	set_param("max_mb", 256);
 	close(remap_fd);
 	close(fd);
