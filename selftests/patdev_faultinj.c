@@ -23,6 +23,11 @@
  * CONFIG_PAGE_TABLE_CHECK ignores special entries (7.3
  * mm/page_table_check.c), which is all a VM_PFNMAP vma has.
  *
+ * A fifth makes PATDEV_IOC_SET_CACHE (WB to WC) of a fresh object of
+ * single pages fail part-way: the direct map must be split for it. Every
+ * answer must be success or ENOMEM, the data must stay, and the mode
+ * OBJINFO reports must be the one the object's entries then get.
+ *
  * Usage: patdev_faultinj KO (the module loaded from KO, freshly)
  */
 #define _GNU_SOURCE
@@ -203,6 +208,83 @@ static int sweep_create_and_map(int fd, unsigned int kind, size_t size, unsigned
 	return bad + sweep_verdict(what, failures, done, pages);
 }
 
+/* The mode QUERY reads from the entry at @p, after touching it. */
+static long long entry_mode(int fd, unsigned char *p)
+{
+	struct patdev_query q = { .addr = (uintptr_t)p };
+
+	(void)__atomic_load_n(p, __ATOMIC_RELAXED);
+	if (ioctl(fd, PATDEV_IOC_QUERY, &q) || !(q.flags & PATDEV_QUERY_PRESENT))
+		return -1;
+	return q.cache;
+}
+
+/*
+ * Sweeps allocation failures over a WB-to-WC change of a fresh 64-page
+ * object of single pages, mapped and written first. Returns how many ways
+ * it failed.
+ */
+static int sweep_set_cache(int fd, long pages)
+{
+	const size_t npages = 64;
+	int n, failures = 0, done = 0, bad = 0;
+
+	for (n = 1; n < 300 && !done; n++) {
+		struct patdev_create c = {
+			.kind = PATDEV_OBJ_SG, .size = npages * page, .cache = PATDEV_CACHE_WB,
+		};
+		struct patdev_set_cache sc = { .cache = PATDEV_CACHE_WC };
+		struct patdev_objinfo info = { 0 };
+		unsigned char *p;
+		int ret, err, fresh;
+		size_t i;
+
+		if (ioctl(fd, PATDEV_IOC_CREATE, &c))
+			return bad + 1;
+		p = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, c.offset);
+		if (p == MAP_FAILED)
+			return bad + 1;
+		for (i = 0; i < npages; i++)
+			p[i * page] = (unsigned char)(i + n);
+		sc.offset = c.offset;
+		fail_nth(n);
+		ret = ioctl(fd, PATDEV_IOC_SET_CACHE, &sc);
+		err = errno;
+		fresh = fail_nth_unused();
+		info.pgoff = c.offset / page;
+		if (ioctl(fd, PATDEV_IOC_OBJINFO, &info))
+			bad++;
+		for (i = 0; i < npages; i++)
+			if (p[i * page] != (unsigned char)(i + n) ||
+			    entry_mode(fd, p + i * page) != (long long)info.cache) {
+				fprintf(stderr, "faultinj: set_cache attempt %d: page %zu wrong\n",
+					n, i);
+				bad++;
+				break;
+			}
+		if (ret) {
+			failures++;
+			if (err != ENOMEM) {
+				fprintf(stderr, "faultinj: set_cache failure %d: errno %d\n", n,
+					err);
+				bad++;
+			}
+		} else {
+			done = fresh;
+		}
+		munmap(p, c.size);
+		if (patdev_destroy(fd, c.offset, 0))
+			bad++;
+	}
+	printf("faultinj: set_cache: %d injected failures, all ENOMEM, data and mode consistent; ",
+	       failures);
+	printf("%s\n", done ? "one got through" : "NONE GOT THROUGH");
+	/* The direct map may already be split where the pages land: then nothing fails. */
+	if (!done || module_pages() != pages)
+		bad++;
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	size_t len = NPAGES * sysconf(_SC_PAGESIZE);
@@ -321,6 +403,8 @@ int main(int argc, char **argv)
 	bad += sweep_create_and_map(fd, PATDEV_OBJ_SG, 4UL << 20, 9, 0, base + NPAGES,
 				    "create and 2 MiB prefaulting mmap (nothing left)");
 	set_prefault(fd, 0);
+	/* 5. a cache-mode change that must split the direct map */
+	bad += sweep_set_cache(fd, base + NPAGES);
 	close(fd);
 	printf("faultinj: %s\n", bad ? "FAIL" : "PASS");
 	return bad != 0;

@@ -230,7 +230,7 @@ TEST_F(ptdump, mode_change_seen_in_every_process)
 	ASSERT_EQ(1, read(to_parent[0], &c, 1));
 	sc.offset = off;
 	info.pgoff = off / self->page;
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
 		char want[16] = { 0 };
 
 		sc.cache = modes[i];

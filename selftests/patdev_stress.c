@@ -47,6 +47,7 @@ struct shared {
 	unsigned long queries;
 	unsigned long revoked;
 	unsigned long others_mapped;
+	unsigned long tracked;
 	int failed;
 	/* Offsets and sizes of the workers' created objects, 0 when none. */
 	unsigned long long offsets[MAXWORKERS];
@@ -227,7 +228,7 @@ static int tracked_object(int fd, int w, unsigned int *seed)
 		.flags = PATDEV_CREATE_TRACK,
 	};
 	struct patdev_set_cache sc = { 0 };
-	volatile int *stop;
+	int *stop;
 	struct patdev_mr m;
 	int i, status, ret = -1;
 	unsigned char *p;
@@ -240,14 +241,14 @@ static int tracked_object(int fd, int w, unsigned int *seed)
 	stop = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED || stop == MAP_FAILED)
 		return -1;
-	*stop = 0;
+	__atomic_store_n(stop, 0, __ATOMIC_RELAXED);
 	pid = fork();
 	if (pid < 0)
 		return -1;
 	if (!pid) {
 		unsigned long round = 0;
 
-		while (!*stop) {
+		while (!__atomic_load_n(stop, __ATOMIC_RELAXED)) {
 			for (j = 0; j < npages; j++)
 				p[j * page + round % page] = (unsigned char)(w + j);
 			round++;
@@ -267,7 +268,7 @@ static int tracked_object(int fd, int w, unsigned int *seed)
 			goto out;
 		usleep(rand_r(seed) % 500);
 	}
-	*stop = 1;
+	__atomic_store_n(stop, 1, __ATOMIC_RELAXED);
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
 		goto out;
 	pid = 0;
@@ -282,11 +283,11 @@ static int tracked_object(int fd, int w, unsigned int *seed)
 	ret = 0;
 out:
 	if (pid > 0) {
-		*stop = 1;
+		__atomic_store_n(stop, 1, __ATOMIC_RELAXED);
 		waitpid(pid, &status, 0);
 	}
 	munmap(p, c.size);
-	munmap((void *)stop, page);
+	munmap(stop, page);
 	if (patdev_destroy(fd, c.offset, 0))
 		ret = -1;
 	return ret;
@@ -384,6 +385,7 @@ static void worker(int w, int nworkers, double seconds, struct shared *sh)
 		case 9:	/* a tracked object under writes, clears and mode changes */
 			if (tracked_object(fd, w, &seed))
 				return fail(sh, w, "tracked object");
+			__atomic_fetch_add(&sh->tracked, 1, __ATOMIC_RELAXED);
 			break;
 		default: /* the mmap rules keep answering */
 			if (mmap(NULL, page, PROT_READ, MAP_PRIVATE, fd, 0) != MAP_FAILED ||
@@ -500,8 +502,10 @@ int main(int argc, char **argv)
 		ok = 0;
 	printf("stress: %d processes (each + 1 query thread), %.0f s, %lu operations, ",
 	       nworkers, seconds, sh->ops);
-	printf("%lu query rounds, %lu revocations, %lu mappings of another's object: %s\n",
-	       sh->queries, sh->revoked, sh->others_mapped, ok && !sh->failed ? "PASS" : "FAIL");
+	printf("%lu query rounds, %lu revocations, %lu mappings of another's object, ",
+	       sh->queries, sh->revoked, sh->others_mapped);
+	printf("%lu tracked objects under clears and mode changes: %s\n", sh->tracked,
+	       ok && !sh->failed ? "PASS" : "FAIL");
 	close(fd);
 	return !(ok && !sh->failed);
 }

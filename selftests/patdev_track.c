@@ -86,9 +86,9 @@ static int bit(const __u64 *map, unsigned int i)
 	return (map[i / 64] >> (i % 64)) & 1;
 }
 
-static void touch_read(const volatile unsigned char *p)
+static void touch_read(const unsigned char *p)
 {
-	(void)*p;
+	(void)__atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
 FIXTURE(track) {
@@ -658,10 +658,11 @@ TEST_F(cachemode, change_reaches_every_process_and_keeps_data)
 		_exit(0);
 	}
 	ASSERT_EQ(1, read(to_parent[0], &c, 1));
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
 		__u64 want;
 
-		ASSERT_EQ(0, set_cache(self->fd, self->off, modes[i])) TH_LOG("%s", strerror(errno));
+		ASSERT_EQ(0, set_cache(self->fd, self->off, modes[i]))
+			TH_LOG("%s", strerror(errno));
 		want = effective(self->fd, self->off);
 		ASSERT_TRUE(want == modes[i] || (modes[i] == PATDEV_CACHE_WC &&
 						 want == PATDEV_CACHE_UC_MINUS));

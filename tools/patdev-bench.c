@@ -421,7 +421,8 @@ static void bench_tracking(void)
 			t[c][r] = write_pass(p, npages, &f[c][r]);
 			if (c == 2) {
 				struct patdev_mr m = {
-					.offset = off, .npages = npages, .flags = PATDEV_MR_MODIFIED,
+					.offset = off, .npages = npages,
+					.flags = PATDEV_MR_MODIFIED,
 				};
 
 				if (ioctl(fd, PATDEV_IOC_MR_CLEAR, &m) || m.modified != npages)
@@ -439,9 +440,11 @@ static void bench_tracking(void)
 		faults[c] = median(f[c], REPS);
 	}
 	for (c = 0; c < 4; c++) {
-		printf("%36s %10.0f %10.0f %11.2fx\n", names[c], faults[c], med[c], med[c] / med[1]);
-		printf("BENCH figure=tracking case=%u faults=%.0f ns_per_page=%.1f ratio_vs_4k=%.2f\n",
-		       c, faults[c], med[c], med[c] / med[1]);
+		printf("%36s %10.0f %10.0f %11.2fx\n", names[c], faults[c], med[c],
+		       med[c] / med[1]);
+		printf("BENCH figure=tracking case=%u faults=%.0f ns_per_page=%.1f",
+		       c, faults[c], med[c]);
+		printf(" ratio_vs_4k=%.2f\n", med[c] / med[1]);
 	}
 	printf("BENCH figure=tracking_cost_vs_default value=%.2f\n", med[2] / med[0]);
 }
