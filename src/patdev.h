@@ -215,7 +215,12 @@ void patdev_track_free(struct patdev_obj *obj);
 vm_fault_t patdev_track_fault(struct vm_fault *vmf, unsigned long pfn);
 vm_fault_t patdev_track_pfn_mkwrite(struct vm_fault *vmf);
 void patdev_track_mark(struct patdev_obj *obj, pgoff_t idx, pgoff_t n);
-long patdev_ioctl_mr(void __user *arg, bool clear);
+long patdev_ioctl_mr(struct patdev_file *pfile, void __user *arg, bool clear);
+
+static inline bool patdev_obj_tracked(const struct patdev_obj *obj)
+{
+	return obj->referenced;
+}
 
 /* patdev_cachemode.c: moving an object between WB, WC and UC- */
 long patdev_ioctl_set_cache(struct patdev_file *pfile, void __user *arg);

@@ -15,7 +15,11 @@
  *    type of all its memory changes, and the object takes the new mode.
  *
  * Faults after that enter the new mode: they take the mode from the
- * object, not from the vma (patdev_obj_vma_prot()).
+ * object, not from the vma (patdev_obj_vma_prot()). They wait for the
+ * change in down_read(), uninterruptibly, for as long as the memtype
+ * change of the whole object takes (set_memory_*() twice, flushing the
+ * caches: a few milliseconds per 256 MiB on hardware). A revocation waits
+ * for a change in progress (mode_lock), so that both see every claim.
  */
 #include <linux/mm.h>
 #include <linux/uaccess.h>
@@ -29,7 +33,7 @@ static int patdev_change_cache(struct patdev_obj *obj, enum patdev_cache want)
 	down_write(&obj->revoke_lock);
 	ret = obj->revoked ? -ENXIO : 0;
 	if (!ret)
-		obj->changing = true;
+		WRITE_ONCE(obj->changing, true);
 	up_write(&obj->revoke_lock);
 	if (ret)
 		return ret;
@@ -44,7 +48,7 @@ static int patdev_change_cache(struct patdev_obj *obj, enum patdev_cache want)
 		ret = obj->ops->set_cache(obj, &mode);
 		WRITE_ONCE(obj->cache, mode);
 	}
-	obj->changing = false;
+	WRITE_ONCE(obj->changing, false);
 	up_write(&obj->revoke_lock);
 	return ret;
 }
@@ -64,7 +68,7 @@ long patdev_ioctl_set_cache(struct patdev_file *pfile, void __user *arg)
 	obj = patdev_obj_lookup(sc.offset >> PAGE_SHIFT, 0);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	if (obj->mmio) {
+	if (obj->mmio || !obj->ops->set_cache) {
 		ret = -EOPNOTSUPP;
 		goto out;
 	}

@@ -68,7 +68,7 @@ bool patdev_huge_slot(struct vm_area_struct *vma, unsigned long haddr, unsigned 
 	pgoff_t idx;
 
 	/* A tracked object's state is per page: it gets 4 KiB entries only. */
-	if (!PATDEV_HUGE || obj->referenced || haddr < vma->vm_start ||
+	if (!PATDEV_HUGE || patdev_obj_tracked(obj) || haddr < vma->vm_start ||
 	    vma->vm_end - haddr < PMD_SIZE)
 		return false;
 	idx = patdev_obj_index(vma, haddr);

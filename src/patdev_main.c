@@ -90,9 +90,9 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case PATDEV_IOC_DESTROY:
 		return patdev_ioctl_destroy(file->private_data, uarg);
 	case PATDEV_IOC_MR_QUERY:
-		return patdev_ioctl_mr(uarg, false);
+		return patdev_ioctl_mr(file->private_data, uarg, false);
 	case PATDEV_IOC_MR_CLEAR:
-		return patdev_ioctl_mr(uarg, true);
+		return patdev_ioctl_mr(file->private_data, uarg, true);
 	case PATDEV_IOC_SET_CACHE:
 		return patdev_ioctl_set_cache(file->private_data, uarg);
 	default:

@@ -10,6 +10,7 @@
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/security.h>
+#include <asm/memtype.h>
 #include "compat.h"
 #include "patdev.h"
 
@@ -51,7 +52,7 @@ static vm_fault_t patdev_vm_fault(struct vm_fault *vmf)
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
-	if (obj->referenced) {
+	if (patdev_obj_tracked(obj)) {
 		ret = patdev_track_fault(vmf, pfn);
 		goto out;
 	}
@@ -107,12 +108,14 @@ static vm_fault_t patdev_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 		goto out;
 	}
 	/*
-	 * A mode change since this vma's mmap left old cache bits in
-	 * vm_page_prot, which is what vmf_insert_pfn_pmd() takes: 4 KiB
-	 * entries get the object's mode of now (patdev_obj_vma_prot()).
+	 * vmf_insert_pfn_pmd() takes vm_page_prot, whose cache bits date
+	 * from this vma's mmap. With PAT, the insert replaces them by the
+	 * memtype of the object's RAM, which a mode change set; without PAT
+	 * nothing does, so after a change such a vma gets 4 KiB entries,
+	 * which take the object's mode of now (patdev_obj_vma_prot()).
 	 */
-	if (pgprot_val(patdev_obj_vma_prot(obj, vma->vm_page_prot)) !=
-	    pgprot_val(vma->vm_page_prot)) {
+	if (!pat_enabled() && pgprot_val(patdev_obj_vma_prot(obj, vma->vm_page_prot)) !=
+			      pgprot_val(vma->vm_page_prot)) {
 		ret = VM_FAULT_FALLBACK;
 		goto out;
 	}
@@ -214,7 +217,7 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff < PATDEV_PGOFF_FIRST_RANGE)
 		vma->vm_pgoff = obj->base;
 	vma->vm_private_data = obj;
-	vma->vm_ops = obj->referenced ? &patdev_tracked_vm_ops : &patdev_vm_ops;
+	vma->vm_ops = patdev_obj_tracked(obj) ? &patdev_tracked_vm_ops : &patdev_vm_ops;
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = patdev_obj_pgprot(obj, vma->vm_page_prot);
 	atomic_inc(&obj->nmaps);
@@ -223,7 +226,7 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	 * mapping, where the core links this vma only after ->mmap: entries
 	 * entered now could escape a clear, so its first accesses fault.
 	 */
-	if (!prefault || obj->referenced)
+	if (!prefault || patdev_obj_tracked(obj))
 		return 0;
 	/*
 	 * Only created objects can be revoked or change mode (see

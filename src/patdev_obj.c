@@ -193,7 +193,7 @@ static int patdev_objinfo_fill(struct patdev_objinfo *info)
 	info->nsegs = obj->ops->nsegs ? obj->ops->nsegs(obj) : 0;
 	info->flags = (obj->readonly ? PATDEV_OBJ_READONLY : 0) |
 		      (obj->created ? PATDEV_OBJ_CREATED : 0) |
-		      (obj->referenced ? PATDEV_OBJ_TRACKED : 0);
+		      (patdev_obj_tracked(obj) ? PATDEV_OBJ_TRACKED : 0);
 	info->base_pgoff = obj->base;
 	for (i = 0; i < PATDEV_CHUNK_ORDERS; i++)
 		info->chunks[i] = obj->chunks[i];

@@ -103,7 +103,7 @@ long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 			 * A prefault is an access: what it enters is referenced,
 			 * marked first so that no entry is ever present unmarked.
 			 */
-			if (obj->referenced)
+			if (patdev_obj_tracked(obj))
 				patdev_track_mark(obj, patdev_obj_index(vma, addr),
 						  (next - addr) >> PAGE_SHIFT);
 			ret = patdev_fill(vma, addr, next, prot,

@@ -386,6 +386,11 @@ void patdev_obj_unmap(struct patdev_obj *obj, pgoff_t first, pgoff_t n)
  */
 void patdev_obj_revoke(struct patdev_obj *obj)
 {
+	/*
+	 * After any mode change: one in its wait holds claims this wait
+	 * would miss, and would then skip its zap for the revoked object.
+	 */
+	mutex_lock(&obj->mode_lock);
 	down_write(&obj->revoke_lock);
 	obj->revoked = true;
 	up_write(&obj->revoke_lock);
@@ -393,6 +398,7 @@ void patdev_obj_revoke(struct patdev_obj *obj)
 	patdev_obj_wait_claims(obj);
 	unmap_mapping_range(space_inode->i_mapping, (loff_t)obj->base << PAGE_SHIFT,
 			    (loff_t)patdev_obj_nslots(obj) << PMD_SHIFT, 1);
+	mutex_unlock(&obj->mode_lock);
 }
 
 /* The debugfs listing: every object that still has memory, in offset order. */
@@ -406,10 +412,10 @@ void patdev_space_show(struct seq_file *m)
 	mt_for_each(&space_tree, obj, index, ULONG_MAX) {
 		seq_printf(m, "pgoff %lu: %s pages %lu cache %s maps %d%s%s%s%s%s\n", obj->base,
 			   obj->kind == PATDEV_OBJ_ANON ? "anon" : "sg", obj->npages,
-			   patdev_cache_names[obj->cache], atomic_read(&obj->nmaps),
+			   patdev_cache_names[READ_ONCE(obj->cache)], atomic_read(&obj->nmaps),
 			   obj->readonly ? " readonly" : "", obj->created ? " created" : "",
 			   obj->named ? "" : " unnamed", obj->revoked ? " revoked" : "",
-			   obj->referenced ? " tracked" : "");
+			   patdev_obj_tracked(obj) ? " tracked" : "");
 		if (obj->ops->show)
 			obj->ops->show(obj, m);
 	}

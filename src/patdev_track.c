@@ -44,8 +44,8 @@ int patdev_track_init(struct patdev_obj *obj)
 {
 	size_t longs = BITS_TO_LONGS(obj->npages);
 
-	obj->referenced = kvcalloc(longs, sizeof(long), GFP_KERNEL | __GFP_NOWARN);
-	obj->modified = kvcalloc(longs, sizeof(long), GFP_KERNEL | __GFP_NOWARN);
+	obj->referenced = kvcalloc(longs, sizeof(long), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	obj->modified = kvcalloc(longs, sizeof(long), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (obj->referenced && obj->modified)
 		return 0;
 	patdev_track_free(obj);
@@ -150,7 +150,7 @@ struct patdev_mr_round {
 static void patdev_mr_round(struct patdev_obj *obj, struct patdev_mr_round *r, u64 clear,
 			    struct patdev_mr *mr)
 {
-	pgoff_t i, run = 0;
+	pgoff_t i, zap_first = r->n, zap_end = 0;
 
 	memset(r->mod, 0, PATDEV_MR_ROUND / BITS_PER_BYTE);
 	memset(r->ref, 0, PATDEV_MR_ROUND / BITS_PER_BYTE);
@@ -174,15 +174,26 @@ static void patdev_mr_round(struct patdev_obj *obj, struct patdev_mr_round *r, u
 		if (clear & PATDEV_MR_REFERENCED)
 			__clear_bit(idx, obj->referenced);
 		if (zap) {
-			run++;
-			continue;
+			zap_first = min(zap_first, i);
+			zap_end = i + 1;
 		}
-		if (run)
-			patdev_obj_unmap(obj, idx - run, run);
-		run = 0;
 	}
-	if (run)
-		patdev_obj_unmap(obj, r->first + r->n - run, run);
+	/*
+	 * One walk of the mapping for the round: removing the entries of
+	 * pages in between too only costs them a fault, which marks them
+	 * referenced again as they are.
+	 */
+	if (zap_end)
+		patdev_obj_unmap(obj, r->first + zap_first, zap_end - zap_first);
+}
+
+/* Checks (and faults in) a whole user bitmap before anything is cleared. */
+static int patdev_mr_probe_map(u64 uaddr, u64 npages)
+{
+	if (!uaddr)
+		return 0;
+	return clear_user(u64_to_user_ptr(uaddr), DIV_ROUND_UP(npages, 64) * sizeof(u64)) ?
+	       -EFAULT : 0;
 }
 
 static int patdev_mr_copy_map(u64 uaddr, pgoff_t done, const u64 *map, pgoff_t n)
@@ -196,17 +207,20 @@ static int patdev_mr_copy_map(u64 uaddr, pgoff_t done, const u64 *map, pgoff_t n
 
 /**
  * patdev_ioctl_mr() - PATDEV_IOC_MR_QUERY and PATDEV_IOC_MR_CLEAR
+ * @pfile: the caller's open file
  * @arg: the user's &struct patdev_mr
  * @clear: PATDEV_IOC_MR_CLEAR
  *
  * Works round by round, dropping the object's lock between rounds, so the
  * time one call holds it is bounded; a clear may then interleave with
  * faults between rounds, as pages of a range are cleared one after
- * another in NetBSD too.
+ * another in NetBSD too. The user's bitmaps are checked whole before the
+ * first round, and a clear is not interrupted once it has begun, so that
+ * state is never cleared without being reported.
  *
  * Return: 0 or a negative errno (see &struct patdev_mr).
  */
-long patdev_ioctl_mr(void __user *arg, bool clear)
+long patdev_ioctl_mr(struct patdev_file *pfile, void __user *arg, bool clear)
 {
 	struct patdev_mr_round r;
 	struct patdev_obj *obj;
@@ -226,10 +240,19 @@ long patdev_ioctl_mr(void __user *arg, bool clear)
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	ret = -EOPNOTSUPP;
-	if (!obj->referenced)
+	if (!patdev_obj_tracked(obj))
 		goto out;
 	ret = -EINVAL;
 	if (!mr.npages || mr.first >= obj->npages || mr.npages > obj->npages - mr.first)
+		goto out;
+	/* A clear revokes entries everywhere: a created object's creator's call. */
+	ret = -EPERM;
+	if (clear && obj->created && !patdev_space_owns(pfile, obj))
+		goto out;
+	ret = patdev_mr_probe_map(mr.modified_map, mr.npages);
+	if (!ret)
+		ret = patdev_mr_probe_map(mr.referenced_map, mr.npages);
+	if (ret)
 		goto out;
 	ret = -ENOMEM;
 	r.mod = kmalloc(PATDEV_MR_ROUND / BITS_PER_BYTE, GFP_KERNEL);
@@ -241,9 +264,13 @@ long patdev_ioctl_mr(void __user *arg, bool clear)
 	for (done = 0, ret = 0; done < mr.npages && !ret; done += r.n) {
 		r.first = mr.first + done;
 		r.n = min_t(u64, mr.npages - done, PATDEV_MR_ROUND);
-		ret = mutex_lock_killable(&obj->populate_lock);
-		if (ret)
-			break;
+		if (!clear || !done) {
+			ret = mutex_lock_killable(&obj->populate_lock);
+			if (ret)
+				break;
+		} else {
+			mutex_lock(&obj->populate_lock);
+		}
 		patdev_mr_round(obj, &r, clear ? mr.flags : 0, &mr);
 		mutex_unlock(&obj->populate_lock);
 		/* Not under the lock: the bitmap may lie in a mapping of @obj. */

@@ -318,13 +318,19 @@ struct patdev_mmap_flags {
  * The state belongs to the page of the object, not to a mapping: it is
  * kept when every mapping is gone and every file closed, for as long as
  * the object lives. A page is referenced from the first access through any
- * mapping that faulted it in (or a PATDEV_IOC_PREFAULT that entered it),
- * and modified from the first write, until cleared. Clearing removes the
- * page's entries from every process, so that the next access faults and
- * marks the page again; no page is writable anywhere while it is not
- * marked modified. The answers of PATDEV_IOC_MR_CLEAR are the state before
- * the clear. Errors: ENXIO (no such object), EOPNOTSUPP (the object does
- * not track), EINVAL (bad range, flags or reserved field), EFAULT.
+ * mapping (or a PATDEV_IOC_PREFAULT that entered it), and modified from
+ * the first write through any mapping, until cleared; read() and write()
+ * of the device do not mark pages. Clearing removes the page's entries
+ * from every process, so that the next access faults and marks the page
+ * again; no page is writable anywhere while it is not marked modified. The
+ * answers of PATDEV_IOC_MR_CLEAR are the state before the clear. A tracked
+ * object's mappings take one fault per page (no fault-around, no 2 MiB
+ * entries), and PATDEV_IOC_SET_MMAP_FLAGS does not populate them.
+ * Errors: ENXIO (no such object), EOPNOTSUPP (the object does not track),
+ * EINVAL (bad range, flags or reserved field), EPERM (PATDEV_IOC_MR_CLEAR
+ * of a created object through another open file than its creator's),
+ * EFAULT (a bitmap address: both are checked whole before anything is
+ * cleared), EINTR (killed before the first page was looked at).
  */
 struct patdev_mr {
 	__u64 offset;
