@@ -22,6 +22,23 @@
 #include "compat.h"
 #include "patdev.h"
 
+/*
+ * The upper entry above @addr's 2 MiB slot, or NULL where a level above it
+ * is empty. The mmap lock keeps upper page tables from being freed.
+ */
+static pud_t *patdev_pud_of(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+
+	if (pgd_none(READ_ONCE(*pgd)))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d)))
+		return NULL;
+	return pud_offset(p4d, addr);
+}
+
 /**
  * patdev_pmd_leaf() - is @addr mapped by a 2 MiB entry?
  * @mm: the mm, mmap lock held (upper page tables are not freed under it)
@@ -32,17 +49,9 @@
 bool patdev_pmd_leaf(struct mm_struct *mm, unsigned long addr)
 {
 #if PATDEV_HUGE
-	pgd_t *pgd = pgd_offset(mm, addr);
-	p4d_t *p4d;
-	pud_t *pud;
+	pud_t *pud = patdev_pud_of(mm, addr);
 
-	if (pgd_none(READ_ONCE(*pgd)))
-		return false;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(READ_ONCE(*p4d)))
-		return false;
-	pud = pud_offset(p4d, addr);
-	if (pud_none(READ_ONCE(*pud)) || pud_leaf(READ_ONCE(*pud)))
+	if (!pud || pud_none(READ_ONCE(*pud)) || pud_leaf(READ_ONCE(*pud)))
 		return false;
 	return pmd_leaf(pmdp_get_lockless(pmd_offset(pud, addr)));
 #else
@@ -88,17 +97,9 @@ bool patdev_huge_slot(struct vm_area_struct *vma, unsigned long haddr, unsigned 
  */
 bool patdev_pmd_none(struct mm_struct *mm, unsigned long addr)
 {
-	pgd_t *pgd = pgd_offset(mm, addr);
-	p4d_t *p4d;
-	pud_t *pud;
+	pud_t *pud = patdev_pud_of(mm, addr);
 
-	if (pgd_none(READ_ONCE(*pgd)))
-		return true;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(READ_ONCE(*p4d)))
-		return true;
-	pud = pud_offset(p4d, addr);
-	if (pud_none(READ_ONCE(*pud)))
+	if (!pud || pud_none(READ_ONCE(*pud)))
 		return true;
 	return pmd_none(READ_ONCE(*pmd_offset(pud, addr)));
 }

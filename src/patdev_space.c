@@ -396,8 +396,7 @@ void patdev_obj_revoke(struct patdev_obj *obj)
 	up_write(&obj->revoke_lock);
 	/* Killed: the zap below still runs, the process is going anyway. */
 	patdev_obj_wait_claims(obj);
-	unmap_mapping_range(space_inode->i_mapping, (loff_t)obj->base << PAGE_SHIFT,
-			    (loff_t)patdev_obj_nslots(obj) << PMD_SHIFT, 1);
+	patdev_obj_unmap(obj, 0, patdev_obj_nslots(obj) << PATDEV_SLOT_SHIFT);
 	mutex_unlock(&obj->mode_lock);
 }
 
