@@ -173,25 +173,6 @@ static unsigned long long entry_size(int fd, const void *p)
 	return query(fd, p, &q) ? ~0ULL : q.size;
 }
 
-static void fill(unsigned char *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i += 512)
-		p[i] = (unsigned char)(i / 512 * 7 + seed);
-}
-
-/* 0, or the first offset whose byte is not what fill() wrote. */
-static size_t check(const unsigned char *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i += 512)
-		if (p[i] != (unsigned char)(i / 512 * 7 + seed))
-			return i ? i : 1;
-	return 0;
-}
-
 static int kernel_at_least(int major, int minor)
 {
 	struct utsname u;
@@ -309,18 +290,18 @@ TEST_F(huge, munmap_inside_a_slot_splits_it_data_intact)
 	unsigned char *p = map_at(_metadata, self->fd, self->off, 2 * PMD, 0);
 
 	ASSERT_NE(MAP_FAILED, p);
-	fill(p, 2 * PMD, 3);
+	patdev_fill_pattern(p, 2 * PMD, 3);
 	ASSERT_EQ(self->have_huge ? PMD : self->page, entry_size(self->fd, p));
 	ASSERT_EQ(0, munmap(p + PMD / 2, self->page));
 	if (self->have_huge)
 		EXPECT_EQ(0, entry_size(self->fd, p)) TH_LOG("the 2 MiB entry is gone");
-	EXPECT_EQ(0, check(p, PMD / 2, 3));
-	EXPECT_EQ(0, check(p + PMD / 2 + self->page, PMD / 2 - self->page,
-			   3 + (PMD / 2 + self->page) / 512 * 7));
+	EXPECT_EQ(0, patdev_check_pattern(p, PMD / 2, 3));
+	EXPECT_EQ(0, patdev_check_pattern(p + PMD / 2 + self->page, PMD / 2 - self->page,
+					  patdev_pattern_seed_at(3, PMD / 2 + self->page)));
 	EXPECT_EQ(self->page, entry_size(self->fd, p));
 	EXPECT_EQ(self->have_huge ? PMD : self->page, entry_size(self->fd, p + PMD))
 		TH_LOG("the next slot keeps its entry");
-	EXPECT_EQ(0, check(p + PMD, PMD, 3 + PMD / 512 * 7));
+	EXPECT_EQ(0, patdev_check_pattern(p + PMD, PMD, patdev_pattern_seed_at(3, PMD)));
 	munmap(p, PMD / 2);
 	munmap(p + PMD / 2 + self->page, PMD + PMD / 2 - self->page);
 }
@@ -332,9 +313,9 @@ TEST_F(huge, mprotect_inside_a_slot_splits_it_data_intact)
 	struct patdev_query q;
 
 	ASSERT_NE(MAP_FAILED, p);
-	fill(p, PMD, 5);
+	patdev_fill_pattern(p, PMD, 5);
 	ASSERT_EQ(0, mprotect(p + PMD - self->page, self->page, PROT_READ));
-	EXPECT_EQ(0, check(p, PMD, 5));
+	EXPECT_EQ(0, patdev_check_pattern(p, PMD, 5));
 	ASSERT_EQ(0, query(self->fd, p, &q));
 	EXPECT_EQ(self->page, q.size);
 	EXPECT_NE(0, q.flags & PATDEV_QUERY_WRITE);
@@ -357,8 +338,8 @@ TEST_F(huge, partial_second_mapping_gets_4k_entries_same_data)
 
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_NE(MAP_FAILED, q);
-	fill(p, OBJ, 9);
-	EXPECT_EQ(0, check(q, 2 * PMD, 9 + PMD / 2 / 512 * 7));
+	patdev_fill_pattern(p, OBJ, 9);
+	EXPECT_EQ(0, patdev_check_pattern(q, 2 * PMD, patdev_pattern_seed_at(9, PMD / 2)));
 	ASSERT_EQ(0, range_query(self->fd, q, 2 * PMD, &r));
 	EXPECT_EQ(2 * PMD / self->page, r.resident);
 	EXPECT_EQ(0, r.huge);
@@ -380,7 +361,7 @@ TEST_F(huge, mremap_moves_2m_entries_data_intact)
 	size_t shift;
 
 	ASSERT_NE(MAP_FAILED, p);
-	fill(p, 2 * PMD, 19);
+	patdev_fill_pattern(p, 2 * PMD, 19);
 	for (shift = 0; shift <= self->page; shift += self->page) {
 		res[shift / self->page] = mmap(NULL, 4 * PMD, PROT_NONE,
 					       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -389,7 +370,7 @@ TEST_F(huge, mremap_moves_2m_entries_data_intact)
 		to = (unsigned char *)(((uintptr_t)to + PMD - 1) & ~(PMD - 1)) + shift;
 		q = mremap(p, 2 * PMD, 2 * PMD, MREMAP_MAYMOVE | MREMAP_FIXED, to);
 		ASSERT_EQ(to, q) TH_LOG("mremap: %s", strerror(errno));
-		EXPECT_EQ(0, check(q, 2 * PMD, 19)) TH_LOG("shift %zu", shift);
+		EXPECT_EQ(0, patdev_check_pattern(q, 2 * PMD, 19)) TH_LOG("shift %zu", shift);
 		ASSERT_EQ(0, query(self->fd, q + PMD - 1, &qr));
 		EXPECT_STREQ(patdev_cache_name(self->cache), patdev_cache_name(qr.cache));
 		if (shift)
@@ -409,20 +390,20 @@ TEST_F(huge, fork_child_shares_the_pages)
 	pid_t pid;
 
 	ASSERT_NE(MAP_FAILED, p);
-	fill(p, 2 * PMD, 11);
+	patdev_fill_pattern(p, 2 * PMD, 11);
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
-		if (check(p, 2 * PMD, 11))
+		if (patdev_check_pattern(p, 2 * PMD, 11))
 			_exit(1);
 		if (entry_size(self->fd, p) != (self->have_huge ? PMD : self->page))
 			_exit(2);
-		fill(p, 2 * PMD, 12);
+		patdev_fill_pattern(p, 2 * PMD, 12);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("1: data, 2: entry size in the child");
-	EXPECT_EQ(0, check(p, 2 * PMD, 12));
+	EXPECT_EQ(0, patdev_check_pattern(p, 2 * PMD, 12));
 	munmap(p, 2 * PMD);
 }
 
@@ -558,13 +539,9 @@ TEST_F(huge, soft_dirty_write_to_a_read_only_2m_entry)
 	unsigned char *p = map_at(_metadata, self->fd, self->off, PMD, 0);
 	struct patdev_query q;
 	__u64 n;
-	int fd;
 
 	ASSERT_NE(MAP_FAILED, p);
-	fd = open("/proc/self/clear_refs", O_WRONLY);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(1, write(fd, "4", 1));
-	close(fd);
+	ASSERT_EQ(0, patdev_clear_soft_dirty());
 	ASSERT_EQ(0, prefault(self->fd, p, PMD, PATDEV_PREFAULT_WRITE, &n));
 	ASSERT_EQ(0, query(self->fd, p, &q));
 	EXPECT_EQ(self->have_huge ? PMD : self->page, q.size);
@@ -590,14 +567,11 @@ TEST_F(huge, kernel_write_to_a_read_only_2m_entry_keeps_it)
 	unsigned char *p = map_at(_metadata, self->fd, self->off, PMD, 0);
 	static const char msg[] = "patdev";
 	struct patdev_query q;
-	int pipefd[2], fd;
+	int pipefd[2];
 	__u64 n;
 
 	ASSERT_NE(MAP_FAILED, p);
-	fd = open("/proc/self/clear_refs", O_WRONLY);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(1, write(fd, "4", 1));
-	close(fd);
+	ASSERT_EQ(0, patdev_clear_soft_dirty());
 	ASSERT_EQ(0, prefault(self->fd, p, PMD, PATDEV_PREFAULT_READ, &n));
 	ASSERT_EQ(0, query(self->fd, p, &q));
 	EXPECT_EQ(self->have_huge ? PMD : self->page, q.size);
@@ -694,8 +668,8 @@ TEST_F(huge, thp_never_still_maps_every_page_correctly)
 	ASSERT_EQ(0, write_thp("never"));
 	p = map_at(_metadata, self->fd, self->off, PMD, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	fill(p, PMD, 13);
-	EXPECT_EQ(0, check(p, PMD, 13));
+	patdev_fill_pattern(p, PMD, 13);
+	EXPECT_EQ(0, patdev_check_pattern(p, PMD, 13));
 	ASSERT_EQ(0, range_query(self->fd, p, PMD, &r));
 	ASSERT_EQ(0, query(self->fd, p + PMD - 1, &q));
 	TH_LOG("with THP never: %llu of %llu pages in 2 MiB entries", r.huge, r.resident);
@@ -720,8 +694,8 @@ TEST_F(huge, thp_madvise_with_madv_hugepage_gets_2m_entries)
 	p = map_at(_metadata, self->fd, self->off, PMD, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, madvise(p, PMD, MADV_HUGEPAGE)) TH_LOG("%s", strerror(errno));
-	fill(p, PMD, 17);
-	EXPECT_EQ(0, check(p, PMD, 17));
+	patdev_fill_pattern(p, PMD, 17);
+	EXPECT_EQ(0, patdev_check_pattern(p, PMD, 17));
 	ASSERT_EQ(0, range_query(self->fd, p, PMD, &r));
 	EXPECT_EQ(PMD / self->page, r.resident);
 	EXPECT_EQ(self->have_huge ? PMD / self->page : 0, r.huge);

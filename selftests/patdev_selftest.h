@@ -6,6 +6,7 @@
 #ifndef _PATDEV_SELFTEST_H
 #define _PATDEV_SELFTEST_H
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <sys/mount.h>
@@ -50,6 +51,59 @@ static inline int patdev_drop_cap(int cap)
 	data[cap / 32].effective &= ~(1U << (cap % 32));
 	data[cap / 32].permitted &= ~(1U << (cap % 32));
 	return syscall(SYS_capset, &hdr, data);
+}
+
+/*
+ * A byte pattern written every PATDEV_PATTERN_STRIDE bytes of a region,
+ * whose value tells the byte's offset in the region: data that moved or
+ * was lost shows. patdev_pattern_seed_at() is the seed that checks the
+ * part of a filled region from @off on (a multiple of the stride).
+ */
+#define PATDEV_PATTERN_STRIDE	64
+
+static inline unsigned char patdev_pattern_byte(size_t off, unsigned int seed)
+{
+	return (unsigned char)(off / PATDEV_PATTERN_STRIDE * 13 + seed);
+}
+
+static inline unsigned int patdev_pattern_seed_at(unsigned int seed, size_t off)
+{
+	return seed + off / PATDEV_PATTERN_STRIDE * 13;
+}
+
+static inline void patdev_fill_pattern(unsigned char *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += PATDEV_PATTERN_STRIDE)
+		p[i] = patdev_pattern_byte(i, seed);
+}
+
+/* 0, or the first offset (1 for offset 0) whose byte is not the pattern's. */
+static inline size_t patdev_check_pattern(const unsigned char *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += PATDEV_PATTERN_STRIDE)
+		if (p[i] != patdev_pattern_byte(i, seed))
+			return i ? i : 1;
+	return 0;
+}
+
+/*
+ * echo 4 > /proc/self/clear_refs: soft-dirty tracking write-protects this
+ * process's vmas. Returns 0, or -1.
+ */
+static inline int patdev_clear_soft_dirty(void)
+{
+	int fd = open("/proc/self/clear_refs", O_WRONLY);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, "4", 1) == 1 ? 0 : -1;
+	close(fd);
+	return ret;
 }
 
 #endif /* _PATDEV_SELFTEST_H */

@@ -1132,12 +1132,8 @@ TEST_F(patdev, prefault_write_under_soft_dirty_tracking)
 	unsigned char *p = map_anon(_metadata, self->fd, len);
 	unsigned long long n = 0;
 	struct patdev_query q;
-	int fd;
 
-	fd = open("/proc/self/clear_refs", O_WRONLY);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(1, write(fd, "4", 1));
-	close(fd);
+	ASSERT_EQ(0, patdev_clear_soft_dirty());
 	/* Write-notify is in force: even a read prefault enters read-only. */
 	ASSERT_EQ(0, prefault(self->fd, p, self->page, PATDEV_PREFAULT_READ, &n));
 	ASSERT_EQ(0, query(self->fd, p, &q));

@@ -670,24 +670,6 @@ FIXTURE_TEARDOWN(cachemode)
 	close(self->fd);
 }
 
-static void fill(unsigned char *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i += 64)
-		p[i] = (unsigned char)(i / 64 * 13 + seed);
-}
-
-static int check(const unsigned char *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i += 64)
-		if (p[i] != (unsigned char)(i / 64 * 13 + seed))
-			return -1;
-	return 0;
-}
-
 /* Every process mapping the object sees the new mode; the data stays. */
 TEST_F(cachemode, change_reaches_every_process_and_keeps_data)
 {
@@ -701,7 +683,7 @@ TEST_F(cachemode, change_reaches_every_process_and_keeps_data)
 
 	ASSERT_EQ(0, pipe(to_child));
 	ASSERT_EQ(0, pipe(to_parent));
-	fill(self->p, len, 1);
+	patdev_fill_pattern(self->p, len, 1);
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
@@ -719,7 +701,8 @@ TEST_F(cachemode, change_reaches_every_process_and_keeps_data)
 		while (read(to_child[0], &mode, sizeof(mode)) == sizeof(mode)) {
 			if (qflags(self->fd, own) & PATDEV_QUERY_PRESENT)
 				_exit(11);	/* not revoked */
-			if (check(own, len, 1) || check(self->p, len, 1))
+			if (patdev_check_pattern(own, len, 1) ||
+			    patdev_check_pattern(self->p, len, 1))
 				_exit(12);
 			if (qcache(self->fd, own) != mode || qcache(self->fd, self->p) != mode)
 				_exit(13);
@@ -743,7 +726,7 @@ TEST_F(cachemode, change_reaches_every_process_and_keeps_data)
 			continue;
 		}
 		ASSERT_EQ(0, resident(self->fd, self->p, len));
-		ASSERT_EQ(0, check(self->p, len, 1));
+		ASSERT_EQ(0, patdev_check_pattern(self->p, len, 1));
 		ASSERT_EQ(want, qcache(self->fd, self->p + self->page));
 		ASSERT_EQ(sizeof(want), write(to_child[1], &want, sizeof(want)));
 		ASSERT_EQ(1, read(to_parent[0], &c, 1)) TH_LOG("child failed at mode %u", i);
@@ -960,7 +943,7 @@ TEST_F(cachemode, racing_faults_never_keep_an_old_mode)
 	struct changer *c;
 	pid_t pid;
 
-	fill(self->p, len, 7);
+	patdev_fill_pattern(self->p, len, 7);
 	c = start_changer(self->fd, self->off, &pid);
 	ASSERT_NE(NULL, c);
 	for (i = 0; i < 20000; i++) {
@@ -970,7 +953,7 @@ TEST_F(cachemode, racing_faults_never_keep_an_old_mode)
 		bad += r > 0;
 	}
 	ASSERT_EQ(0, stop_changer(c, pid));
-	ASSERT_EQ(0, check(self->p, len, 7));
+	ASSERT_EQ(0, patdev_check_pattern(self->p, len, 7));
 	TH_LOG("%u stable checks", checks);
 	ASSERT_GT(checks, 0);
 	ASSERT_EQ(0, bad);
