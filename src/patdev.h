@@ -74,8 +74,9 @@ struct patdev_obj_ops {
  * @modified: tracked objects: bitmap of the pages written since the last
  *	clear; NULL otherwise
  * @claim_lock: protects @claims
- * @claims: mms of mmaps that prefaulted the object inside ->mmap, before
- *	the core links the new vma where a revocation can find it
+ * @claims: mms that may hold entries of the object where a zap cannot see
+ *	them yet: mmaps that prefault inside ->mmap, before the core links
+ *	the new vma, and forks copying 2 MiB entries (patdev_obj_claim())
  * @owner: the open file that created it, while it is named
  * @owner_link: in the owner's list of objects (space_lock)
  * @chunks: chunks[i]: physically contiguous chunks of 1 << i pages
@@ -148,9 +149,11 @@ void patdev_space_release_file(struct patdev_file *owner);
 struct patdev_obj *patdev_space_forget(struct patdev_obj *obj);
 void patdev_space_show(struct seq_file *m);
 void patdev_obj_revoke(struct patdev_obj *obj);
-int patdev_obj_claim(struct patdev_obj *obj, struct mm_struct *mm);
-int patdev_obj_wait_claims(struct patdev_obj *obj);
+int patdev_obj_claim(struct patdev_obj *obj, struct mm_struct *mm, gfp_t gfp);
+int patdev_obj_wait_claims(struct patdev_obj *obj, bool killable);
 void patdev_obj_unmap(struct patdev_obj *obj, pgoff_t first, pgoff_t n);
+void patdev_obj_zap_forks(struct patdev_obj *obj);
+long patdev_claims_live(void);
 void patdev_obj_drop_claims(struct patdev_obj *obj);
 
 /* The modes an object may have: what x86 PAT can give RAM. */

@@ -19,7 +19,9 @@
  * change in down_read(), uninterruptibly, for as long as the memtype
  * change of the whole object takes (set_memory_*() twice, flushing the
  * caches: a few milliseconds per 256 MiB on hardware). A revocation waits
- * for a change in progress (mode_lock), so that both see every claim.
+ * for a change in progress (mode_lock), so that both see every claim. Forks
+ * that copied 2 MiB entries during the zap are waited for and zapped again
+ * (patdev_obj_zap_forks()) before the call returns.
  */
 #include <linux/mm.h>
 #include <linux/uaccess.h>
@@ -38,7 +40,8 @@ static int patdev_change_cache(struct patdev_obj *obj, enum patdev_cache want)
 	if (ret)
 		return ret;
 
-	ret = patdev_obj_wait_claims(obj);
+	ret = patdev_obj_wait_claims(obj, true);
+	ret = min(ret, 0);
 
 	down_write(&obj->revoke_lock);
 	if (!ret && obj->revoked)
@@ -50,6 +53,9 @@ static int patdev_change_cache(struct patdev_obj *obj, enum patdev_cache want)
 	}
 	WRITE_ONCE(obj->changing, false);
 	up_write(&obj->revoke_lock);
+	/* Even after a failure: the zap above has been done either way. */
+	if (ret != -EINTR && ret != -ENXIO)
+		patdev_obj_zap_forks(obj);
 	return ret;
 }
 
@@ -65,6 +71,13 @@ long patdev_ioctl_set_cache(struct patdev_file *pfile, void __user *arg)
 	if (sc.reserved || !PAGE_ALIGNED(sc.offset) || sc.cache > PATDEV_CACHE_WP ||
 	    !patdev_cache_supported(sc.cache))
 		return -EINVAL;
+	/*
+	 * As for PATDEV_IOC_DESTROY: the module's own objects keep the modes
+	 * their names promise, whether made yet or not; an object made on
+	 * request is its creator's to change, by its first offset.
+	 */
+	if (sc.offset >> PAGE_SHIFT == PATDEV_PGOFF_ANON || sc.offset >> PAGE_SHIFT == PATDEV_PGOFF_SG)
+		return -EPERM;
 	obj = patdev_obj_lookup(sc.offset >> PAGE_SHIFT, 0);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
@@ -72,11 +85,7 @@ long patdev_ioctl_set_cache(struct patdev_file *pfile, void __user *arg)
 		ret = -EOPNOTSUPP;
 		goto out;
 	}
-	/*
-	 * As for PATDEV_IOC_DESTROY: only the creator, by the first offset;
-	 * the module's own objects keep the modes their names promise.
-	 */
-	if (sc.offset >> PAGE_SHIFT < PATDEV_PGOFF_FIRST_RANGE || !patdev_space_owns(pfile, obj)) {
+	if (!patdev_space_owns(pfile, obj)) {
 		ret = -EPERM;
 		goto out;
 	}

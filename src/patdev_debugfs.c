@@ -23,7 +23,7 @@ static int patdev_stats_show(struct seq_file *m, void *unused)
 	long objs, pages;
 
 	patdev_obj_stats(&objs, &pages);
-	seq_printf(m, "objects %ld\npages %ld\n", objs, pages);
+	seq_printf(m, "objects %ld\npages %ld\nclaims %ld\n", objs, pages, patdev_claims_live());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(patdev_stats);

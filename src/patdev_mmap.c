@@ -21,6 +21,15 @@ static void patdev_vm_open(struct vm_area_struct *vma)
 	/* A split or a fork copy: the new vma holds its own reference. */
 	patdev_obj_get(obj);
 	atomic_inc(&obj->nmaps);
+	/*
+	 * A fork (the child's mm is not the caller's), before the core copies
+	 * the parent's entries: a 2 MiB entry is copied without its page-table
+	 * lock, so a revocation or mode change must wait for this fork before
+	 * its last zap (patdev_obj_claim()). Both mms are write-locked here,
+	 * and ->open cannot fail: the claim's few bytes are not let fail.
+	 */
+	if (PATDEV_HUGE && obj->created && !patdev_obj_tracked(obj) && vma->vm_mm != current->mm)
+		patdev_obj_claim(obj, vma->vm_mm, GFP_KERNEL | __GFP_NOFAIL);
 }
 
 static void patdev_vm_close(struct vm_area_struct *vma)
@@ -233,7 +242,7 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	 * patdev_obj_claim()); once a mode change is under way, a new mmap
 	 * leaves its pages to faults, which wait for the change.
 	 */
-	n = obj->created ? patdev_obj_claim(obj, vma->vm_mm) : 0;
+	n = obj->created ? patdev_obj_claim(obj, vma->vm_mm, GFP_KERNEL) : 0;
 	if (!n && READ_ONCE(obj->changing))
 		return 0;
 	if (!n)

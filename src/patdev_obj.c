@@ -60,11 +60,13 @@ void patdev_obj_put(struct patdev_obj *obj)
 /**
  * patdev_obj_pgprot() - protection for mapping @obj, from the vma's @prot
  * @obj: the object
- * @prot: the vma's page protection
+ * @prot: the vma's page protection, without cache bits
  *
  * pgprot_noncached() asks for UC- on x86, the strongest type RAM can have.
- * A UC object is MMIO under a strong-UC memtype reservation of its own:
- * PAT answers the request with the reservation's type, UC.
+ * A UC object is MMIO under a strong-UC memtype reservation of its own, and
+ * its entries ask for strong UC themselves (PCD and PWT, no helper names
+ * it): with PAT the reservation would upgrade UC- anyway, but without PAT
+ * nothing would, and PCD alone is UC-.
  *
  * Return: @prot with the object's cache mode.
  */
@@ -74,8 +76,9 @@ pgprot_t patdev_obj_pgprot(const struct patdev_obj *obj, pgprot_t prot)
 	case PATDEV_CACHE_WC:
 		return pgprot_writecombine(prot);
 	case PATDEV_CACHE_UC_MINUS:
-	case PATDEV_CACHE_UC:
 		return pgprot_noncached(prot);
+	case PATDEV_CACHE_UC:
+		return __pgprot(pgprot_val(prot) | cachemode2protval(_PAGE_CACHE_MODE_UC));
 	default:
 		return prot;
 	}

@@ -176,7 +176,8 @@ static void patdev_space_unname(struct patdev_obj *obj)
  * @revoke: also remove the object's entries from every process
  *
  * Return: 0, -ENXIO if @pgoff is not the start of a named object, -EPERM
- * if another open file created it.
+ * if another open file created it, -EINTR if killed while waiting for a
+ * mode change in progress (nothing was done then).
  */
 int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke)
 {
@@ -190,14 +191,35 @@ int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke)
 	else if (obj->owner != owner)
 		ret = -EPERM;	/* another file's, or the module's own */
 	else
-		patdev_space_unname(obj);
+		patdev_obj_get(obj);
 	mutex_unlock(&space_lock);
 	if (ret)
 		return ret;
+	/*
+	 * A revocation waits for a mode change in progress, which may wait
+	 * for other processes' mmap locks: killably, since nothing has been
+	 * done yet. A change in its wait holds claims this wait would miss.
+	 */
+	if (revoke && mutex_lock_killable(&obj->mode_lock)) {
+		patdev_obj_put(obj);
+		return -EINTR;
+	}
+	/* Another thread of the owner may have destroyed it meanwhile. */
+	mutex_lock(&space_lock);
+	if (obj->named && obj->owner == owner)
+		patdev_space_unname(obj);
+	else
+		ret = -ENXIO;
+	mutex_unlock(&space_lock);
+	if (!ret) {
+		if (revoke)
+			patdev_obj_revoke(obj);
+		patdev_obj_put(obj);	/* the name's reference */
+	}
 	if (revoke)
-		patdev_obj_revoke(obj);
+		mutex_unlock(&obj->mode_lock);
 	patdev_obj_put(obj);
-	return 0;
+	return ret;
 }
 
 /**
@@ -257,18 +279,28 @@ struct patdev_claim {
 	struct mm_struct *mm;
 };
 
-/* Moves the claims whose mapper is done (see below) to @done. */
+/* Live claims of every object, for the debugfs stats. */
+static atomic_long_t live_claims = ATOMIC_LONG_INIT(0);
+
+long patdev_claims_live(void)
+{
+	return atomic_long_read(&live_claims);
+}
+
+/*
+ * Moves the claims whose mapper is done to @done. The caller holds the mmap
+ * lock of current->mm for write: every earlier ->mmap or fork into that mm
+ * has returned and linked its vmas, so its claims go without a look. For
+ * other mms, a lock that can be taken proves the same.
+ */
 static void patdev_claims_prune(struct patdev_obj *obj, struct list_head *done)
 {
 	struct patdev_claim *c, *tmp;
 
 	list_for_each_entry_safe(c, tmp, &obj->claims, link) {
-		/*
-		 * The mapper holds its mmap lock for write from before its
-		 * claim until its vma is linked: once the lock can be taken,
-		 * that mmap is over.
-		 */
-		if (mmap_read_trylock(c->mm)) {
+		if (c->mm == current->mm) {
+			list_move(&c->link, done);
+		} else if (mmap_read_trylock(c->mm)) {
 			mmap_read_unlock(c->mm);
 			list_move(&c->link, done);
 		}
@@ -282,31 +314,39 @@ static void patdev_claims_free(struct list_head *list)
 	list_for_each_entry_safe(c, tmp, list, link) {
 		mmdrop(c->mm);
 		kfree(c);
+		atomic_long_dec(&live_claims);
 	}
 }
 
 /**
- * patdev_obj_claim() - note an mmap about to enter entries of @obj
+ * patdev_obj_claim() - note an mm about to hold entries of @obj out of reach
  * @obj: the object
- * @mm: the mapper's mm, its mmap lock held for write
+ * @mm: the mm whose mmap lock the caller holds for write, as current->mm's
+ * @gfp: GFP_KERNEL, or GFP_KERNEL | __GFP_NOFAIL where failing is no option
  *
- * A prefault inside ->mmap enters entries before the core links the new
- * vma into the offset space's mapping, where unmap_mapping_range() finds
- * it: a revocation in between would miss them. The revocation therefore
- * waits for the mmaps noted here to finish, then zaps. Claims of finished
- * mmaps are pruned as new ones come, so the list stays short.
+ * Two paths enter entries where unmap_mapping_range() cannot see them yet,
+ * with @mm's mmap lock held for write throughout: a prefault inside ->mmap,
+ * before the core links the new vma into the offset space's mapping; and a
+ * fork, whose copy of a 2 MiB entry reads the parent's entry without its
+ * page-table lock (copy_huge_pmd(), 6.12 on) and may write it into the child
+ * after a concurrent zap passed there. A revocation or a mode change waits
+ * for the mms claimed here to drop that lock, then zaps (patdev_obj_wait_claims()).
+ * Claims of finished mappers are pruned as new ones come, so the list holds
+ * at most one claim of the caller's mm and the claims of mappers still at
+ * work or holding their mmap lock since.
  *
  * Return: 0 or -ENOMEM.
  */
-int patdev_obj_claim(struct patdev_obj *obj, struct mm_struct *mm)
+int patdev_obj_claim(struct patdev_obj *obj, struct mm_struct *mm, gfp_t gfp)
 {
-	struct patdev_claim *c = kmalloc(sizeof(*c), GFP_KERNEL);
+	struct patdev_claim *c = kmalloc(sizeof(*c), gfp);
 	LIST_HEAD(done);
 
 	if (!c)
 		return -ENOMEM;
 	mmgrab(mm);
 	c->mm = mm;
+	atomic_long_inc(&live_claims);
 	spin_lock(&obj->claim_lock);
 	patdev_claims_prune(obj, &done);
 	list_add_tail(&c->link, &obj->claims);
@@ -322,40 +362,48 @@ void patdev_obj_drop_claims(struct patdev_obj *obj)
 }
 
 /**
- * patdev_obj_wait_claims() - wait for the mmaps that prefaulted @obj
+ * patdev_obj_wait_claims() - wait for the mappers that claimed @obj
  * @obj: the object
+ * @killable: give up on a fatal signal
  *
- * Waits until every mmap that noted a claim before the call has finished
- * and linked its vma, where patdev_obj_unmap() reaches its entries. The
- * caller keeps later mmaps from entering anything first (@revoked,
- * @changing). Must not be called with @obj's locks held: a mapper in
- * ->mmap may be waiting for them with its mmap lock held.
+ * Waits until every mm claimed before the call has dropped the mmap lock it
+ * held for its ->mmap or fork: its vmas are then linked where
+ * patdev_obj_unmap() reaches their entries. The caller keeps later mmaps
+ * from entering anything first (@revoked, @changing). Must not be called
+ * with @obj's locks held: a mapper in ->mmap may be waiting for them with
+ * its mmap lock held. Each wait lasts as long as another process holds its
+ * mmap lock for write: for a claimed mmap, until its prefault notices the
+ * revocation or change (at its next 2 MiB batch) and returns.
  *
- * Return: 0, or -EINTR if killed while waiting.
+ * Return: the number of claims waited for, or -EINTR if @killable and
+ * killed (the claims not waited for stay, for the next caller).
  */
-int patdev_obj_wait_claims(struct patdev_obj *obj)
+int patdev_obj_wait_claims(struct patdev_obj *obj, bool killable)
 {
 	struct patdev_claim *c, *tmp;
 	LIST_HEAD(claims);
 	LIST_HEAD(done);
-	int ret = 0;
+	int n = 0;
 
 	spin_lock(&obj->claim_lock);
 	list_splice_init(&obj->claims, &claims);
 	spin_unlock(&obj->claim_lock);
 	list_for_each_entry_safe(c, tmp, &claims, link) {
-		ret = mmap_read_lock_killable(c->mm);
-		if (ret)
+		if (!killable) {
+			mmap_read_lock(c->mm);
+		} else if (mmap_read_lock_killable(c->mm)) {
+			n = -EINTR;
 			break;
+		}
 		mmap_read_unlock(c->mm);
 		list_move(&c->link, &done);
+		n++;
 	}
-	/* Killed: the mmaps not waited for stay claimed, for the next caller. */
 	spin_lock(&obj->claim_lock);
 	list_splice(&claims, &obj->claims);
 	spin_unlock(&obj->claim_lock);
 	patdev_claims_free(&done);
-	return ret;
+	return n;
 }
 
 /**
@@ -375,29 +423,50 @@ void patdev_obj_unmap(struct patdev_obj *obj, pgoff_t first, pgoff_t n)
 }
 
 /**
+ * patdev_obj_zap_forks() - the second zap of a revocation or mode change
+ * @obj: the object, @revoked set or its mode changed, its mode_lock held,
+ *	its entries zapped once since
+ *
+ * A fork that claimed the object (patdev_obj_claim()) before that zap may
+ * have copied a 2 MiB entry of the old state into its child after the zap
+ * passed the child's vma. If any did, waits for them to finish (the child
+ * vmas are linked by then) and zaps again. A fork that claims it after the
+ * first zap finds nothing of the old state to copy: the zap cleared it
+ * before the claim's lock was taken. Not killable: the first zap has been
+ * done, and a return now would leave what this one is for.
+ */
+void patdev_obj_zap_forks(struct patdev_obj *obj)
+{
+	bool none;
+
+	spin_lock(&obj->claim_lock);
+	none = list_empty(&obj->claims);
+	spin_unlock(&obj->claim_lock);
+	if (!none && patdev_obj_wait_claims(obj, false) > 0)
+		patdev_obj_unmap(obj, 0, patdev_obj_nslots(obj) << PATDEV_SLOT_SHIFT);
+}
+
+/**
  * patdev_obj_revoke() - remove every entry of @obj from every process
- * @obj: the object
+ * @obj: the object, its mode_lock held by the caller
  *
  * Faults and prefaults enter entries with revoke_lock held for read and
  * give up once @revoked is set, so none can be entered after the zap;
- * mmaps that prefaulted before that and whose vmas may not be linked yet
- * are waited for (patdev_obj_claim()). The vmas stay; touching them
- * raises SIGBUS.
+ * mappers whose entries the zap could miss are waited for first
+ * (patdev_obj_claim()). Once @revoked is set the revocation completes
+ * whatever happens to its caller: a killed revoker that skipped the wait
+ * would leave a claimed mapper's entries in place for the life of its vma.
+ * The vmas stay; touching them raises SIGBUS.
  */
 void patdev_obj_revoke(struct patdev_obj *obj)
 {
-	/*
-	 * After any mode change: one in its wait holds claims this wait
-	 * would miss, and would then skip its zap for the revoked object.
-	 */
-	mutex_lock(&obj->mode_lock);
+	lockdep_assert_held(&obj->mode_lock);
 	down_write(&obj->revoke_lock);
 	obj->revoked = true;
 	up_write(&obj->revoke_lock);
-	/* Killed: the zap below still runs, the process is going anyway. */
-	patdev_obj_wait_claims(obj);
+	patdev_obj_wait_claims(obj, false);
 	patdev_obj_unmap(obj, 0, patdev_obj_nslots(obj) << PATDEV_SLOT_SHIFT);
-	mutex_unlock(&obj->mode_lock);
+	patdev_obj_zap_forks(obj);
 }
 
 /* The debugfs listing: every object that still has memory, in offset order. */

@@ -142,38 +142,46 @@ struct patdev_mr_round {
 	pgoff_t n;
 };
 
-/*
- * Reads, and for @clear clears, the state of a round's pages, and removes
- * the entries of the pages whose cleared state was set: a referenced page
- * may have entries anywhere, a modified one writable entries.
- */
-static void patdev_mr_round(struct patdev_obj *obj, struct patdev_mr_round *r, u64 clear,
-			    struct patdev_mr *mr)
+/* Reads the state of a round's pages into @r and counts it in @mr. */
+static void patdev_mr_read(struct patdev_obj *obj, struct patdev_mr_round *r,
+			   struct patdev_mr *mr)
 {
-	pgoff_t i, zap_first = r->n, zap_end = 0;
+	pgoff_t i;
 
 	memset(r->mod, 0, PATDEV_MR_ROUND / BITS_PER_BYTE);
 	memset(r->ref, 0, PATDEV_MR_ROUND / BITS_PER_BYTE);
 	for (i = 0; i < r->n; i++) {
-		pgoff_t idx = r->first + i;
-		bool mod = test_bit(idx, obj->modified);
-		bool ref = test_bit(idx, obj->referenced);
-		bool zap = (mod && (clear & PATDEV_MR_MODIFIED)) ||
-			   (ref && (clear & PATDEV_MR_REFERENCED));
-
-		if (mod) {
+		if (test_bit(r->first + i, obj->modified)) {
 			r->mod[i / 64] |= 1ULL << (i % 64);
 			mr->modified++;
 		}
-		if (ref) {
+		if (test_bit(r->first + i, obj->referenced)) {
 			r->ref[i / 64] |= 1ULL << (i % 64);
 			mr->referenced++;
 		}
-		if (clear & PATDEV_MR_MODIFIED)
-			__clear_bit(idx, obj->modified);
-		if (clear & PATDEV_MR_REFERENCED)
-			__clear_bit(idx, obj->referenced);
-		if (zap) {
+	}
+}
+
+/*
+ * Clears, of the states in @clear, exactly what @r reported set (a page
+ * marked since was not reported, and keeps its mark), and removes the
+ * entries of those pages: a referenced page may have entries anywhere, a
+ * modified one writable entries.
+ */
+static void patdev_mr_clear(struct patdev_obj *obj, const struct patdev_mr_round *r,
+			    u64 clear)
+{
+	pgoff_t i, zap_first = r->n, zap_end = 0;
+
+	for (i = 0; i < r->n; i++) {
+		bool mod = (clear & PATDEV_MR_MODIFIED) && (r->mod[i / 64] & (1ULL << (i % 64)));
+		bool ref = (clear & PATDEV_MR_REFERENCED) && (r->ref[i / 64] & (1ULL << (i % 64)));
+
+		if (mod)
+			__clear_bit(r->first + i, obj->modified);
+		if (ref)
+			__clear_bit(r->first + i, obj->referenced);
+		if (mod || ref) {
 			zap_first = min(zap_first, i);
 			zap_end = i + 1;
 		}
@@ -205,6 +213,17 @@ static int patdev_mr_copy_map(u64 uaddr, pgoff_t done, const u64 *map, pgoff_t n
 	return copy_to_user(dst + done / 64, map, DIV_ROUND_UP(n, 64) * sizeof(u64)) ? -EFAULT : 0;
 }
 
+/* Reports a round: its bitmaps, then the counts so far in the user's struct. */
+static int patdev_mr_report(void __user *arg, const struct patdev_mr *mr, pgoff_t done,
+			    const struct patdev_mr_round *r)
+{
+	if (patdev_mr_copy_map(mr->modified_map, done, r->mod, r->n) ||
+	    patdev_mr_copy_map(mr->referenced_map, done, r->ref, r->n) ||
+	    copy_to_user(arg, mr, sizeof(*mr)))
+		return -EFAULT;
+	return 0;
+}
+
 /**
  * patdev_ioctl_mr() - PATDEV_IOC_MR_QUERY and PATDEV_IOC_MR_CLEAR
  * @pfile: the caller's open file
@@ -212,11 +231,14 @@ static int patdev_mr_copy_map(u64 uaddr, pgoff_t done, const u64 *map, pgoff_t n
  * @clear: PATDEV_IOC_MR_CLEAR
  *
  * Works round by round, dropping the object's lock between rounds, so the
- * time one call holds it is bounded; a clear may then interleave with
- * faults between rounds, as pages of a range are cleared one after
- * another in NetBSD too. The user's bitmaps are checked whole before the
- * first round, and a clear is not interrupted once it has begun, so that
- * state is never cleared without being reported.
+ * time one call holds it is bounded. Each round reads the state, reports
+ * it (bitmaps and counts, written to the user's memory, where another
+ * thread may unmap or write-protect them at any time), and only then, for
+ * a clear, clears exactly what was reported: state is never cleared
+ * without having been reported, whatever happens to the user's memory or
+ * to the caller, and a page marked again meanwhile keeps its mark. A clear
+ * may interleave with faults between rounds, as pages of a range are
+ * cleared one after another in NetBSD too.
  *
  * Return: 0 or a negative errno (see &struct patdev_mr).
  */
@@ -249,6 +271,7 @@ long patdev_ioctl_mr(struct patdev_file *pfile, void __user *arg, bool clear)
 	ret = -EPERM;
 	if (clear && obj->created && !patdev_space_owns(pfile, obj))
 		goto out;
+	/* A bad address fails the call at once, not after some rounds. */
 	ret = patdev_mr_probe_map(mr.modified_map, mr.npages);
 	if (!ret)
 		ret = patdev_mr_probe_map(mr.referenced_map, mr.npages);
@@ -264,23 +287,20 @@ long patdev_ioctl_mr(struct patdev_file *pfile, void __user *arg, bool clear)
 	for (done = 0, ret = 0; done < mr.npages && !ret; done += r.n) {
 		r.first = mr.first + done;
 		r.n = min_t(u64, mr.npages - done, PATDEV_MR_ROUND);
-		if (!clear || !done) {
-			ret = mutex_lock_killable(&obj->populate_lock);
-			if (ret)
-				break;
-		} else {
-			mutex_lock(&obj->populate_lock);
-		}
-		patdev_mr_round(obj, &r, clear ? mr.flags : 0, &mr);
+		ret = mutex_lock_killable(&obj->populate_lock);
+		if (ret)
+			break;
+		patdev_mr_read(obj, &r, &mr);
 		mutex_unlock(&obj->populate_lock);
-		/* Not under the lock: the bitmap may lie in a mapping of @obj. */
-		ret = patdev_mr_copy_map(mr.modified_map, done, r.mod, r.n);
-		if (!ret)
-			ret = patdev_mr_copy_map(mr.referenced_map, done, r.ref, r.n);
+		/* Not under the lock: the user's memory may lie in a mapping of @obj. */
+		ret = patdev_mr_report(arg, &mr, done, &r);
+		if (ret || !clear)
+			continue;
+		mutex_lock(&obj->populate_lock);
+		patdev_mr_clear(obj, &r, mr.flags);
+		mutex_unlock(&obj->populate_lock);
 		cond_resched();
 	}
-	if (!ret && copy_to_user(arg, &mr, sizeof(mr)))
-		ret = -EFAULT;
 free:
 	kfree(r.mod);
 	kfree(r.ref);
