@@ -361,7 +361,7 @@ else
 		"$here/stage.sh" "$ddir"
 		# The debug kernel is built with the host's gcc (debug-kernel.sh),
 		# and so is its module.
-		if make -C "$tree" M="$ddir" W=1 modules >"$ddir/build.log" 2>&1 &&
+		if make -C "$tree" M="$ddir" W=1 PATDEV_TEST_HOOKS=y modules >"$ddir/build.log" 2>&1 &&
 		   ! grep -qiE 'warning|error' "$ddir/build.log"; then
 			result pass "debug kernel: W=1 module build without warnings"
 			# The debug kernel's console goes to the log too: its reports matter.

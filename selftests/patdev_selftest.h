@@ -40,6 +40,25 @@ static inline int patdev_stats(long *objs, long *pages)
 	return n == 2 ? 0 : -1;
 }
 
+/*
+ * Claims of mmaps and forks the module keeps for revocations and mode
+ * changes (<debugfs>/patdev/stats), or -1 if unreadable.
+ */
+static inline long patdev_claims(void)
+{
+	long objs, pages, claims;
+	FILE *f;
+	int n;
+
+	patdev_need_debugfs(PATDEV_DEBUGFS "/patdev/stats");
+	f = fopen(PATDEV_DEBUGFS "/patdev/stats", "r");
+	if (!f)
+		return -1;
+	n = fscanf(f, "objects %ld pages %ld claims %ld", &objs, &pages, &claims);
+	fclose(f);
+	return n == 3 ? claims : -1;
+}
+
 /* Drops @cap from this process's effective and permitted sets. */
 static inline int patdev_drop_cap(int cap)
 {

@@ -238,6 +238,18 @@ ssize_t patdev_read(struct file *file, char __user *buf, size_t count, loff_t *p
 ssize_t patdev_write(struct file *file, const char __user *buf, size_t count, loff_t *ppos);
 
 /* patdev_debugfs.c */
+#ifdef PATDEV_TEST_HOOKS
+void patdev_test_hold_mmap(void);
+#else
+/*
+ * Test builds only (make PATDEV_TEST_HOOKS=1, the debug lane): a mapper
+ * holds its mmap lock here for as long as the tests ask, its vma not yet
+ * linked, so that the waits for claims can be tested. Nothing otherwise.
+ */
+static inline void patdev_test_hold_mmap(void)
+{
+}
+#endif
 void patdev_debugfs_init(void);
 void patdev_debugfs_exit(void);
 void patdev_sglist_test_init(struct dentry *dir);

@@ -6,10 +6,43 @@
  * multi-line listing meant for people and tests, not a stable ABI.
  */
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/seq_file.h>
 #include "patdev.h"
 
 static struct dentry *patdev_dir;
+
+#ifdef PATDEV_TEST_HOOKS
+/*
+ * test_hold_mmap_ms: the next mmap that prefaults a created object sleeps
+ * that long before returning, holding its mmap lock for write with its
+ * vma not linked yet (the window patdev_obj_claim() covers); one-shot.
+ * test_holding: how many such mmaps sleep now, for the tests to wait on.
+ */
+static u32 patdev_hold_ms;
+static atomic_t patdev_holding = ATOMIC_INIT(0);
+
+void patdev_test_hold_mmap(void)
+{
+	u32 ms = xchg(&patdev_hold_ms, 0);
+
+	if (!ms)
+		return;
+	atomic_inc(&patdev_holding);
+	msleep(ms);
+	atomic_dec(&patdev_holding);
+}
+
+static void patdev_test_hooks_init(void)
+{
+	debugfs_create_u32("test_hold_mmap_ms", 0600, patdev_dir, &patdev_hold_ms);
+	debugfs_create_atomic_t("test_holding", 0400, patdev_dir, &patdev_holding);
+}
+#else
+static void patdev_test_hooks_init(void)
+{
+}
+#endif
 
 static int patdev_objects_show(struct seq_file *m, void *unused)
 {
@@ -35,6 +68,7 @@ void patdev_debugfs_init(void)
 	debugfs_create_file("objects", 0400, patdev_dir, NULL, &patdev_objects_fops);
 	debugfs_create_file("stats", 0400, patdev_dir, NULL, &patdev_stats_fops);
 	patdev_sglist_test_init(patdev_dir);
+	patdev_test_hooks_init();
 }
 
 void patdev_debugfs_exit(void)

@@ -248,8 +248,11 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!n)
 		n = patdev_prefault_vma(vma, vma->vm_start, vma->vm_end,
 					prefault == PATDEV_PREFAULT_WRITE);
-	if (n >= 0)
+	if (n >= 0) {
+		if (obj->created)
+			patdev_test_hold_mmap();
 		return 0;
+	}
 	/*
 	 * ->close is not called for a failed mmap. The core unmaps what the
 	 * prefault entered, but only after this returns: zap it now, before

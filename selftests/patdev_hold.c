@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Selftests for the waits of a revocation and of a mode change on the
+ * mappers that claimed an object (patdev_obj_claim()): what a killed
+ * caller leaves. They need the module built with PATDEV_TEST_HOOKS=y (the
+ * debug lane), whose debugfs knob test_hold_mmap_ms makes the next
+ * prefaulting mmap of a created object hold its mmap lock, its vma not yet
+ * linked, for as long as a test needs: the window a revocation's zap alone
+ * would miss. Elsewhere the tests skip, and the lanes do not run them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "patdev_selftest.h"
+#include "patdev_user.h"
+
+#define DEV "/dev/patdev"
+#define HOLD_KNOB PATDEV_DEBUGFS "/patdev/test_hold_mmap_ms"
+#define HOLDING PATDEV_DEBUGFS "/patdev/test_holding"
+#define HOLD_MS 4000
+#define NPAGES 4
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
+	return fclose(f) ? -1 : ret;
+}
+
+/* Waits up to @ms for @path to read @want; 0 when it did. */
+static int wait_value(const char *path, long want, int ms)
+{
+	for (; ms > 0; ms -= 5) {
+		if (read_long(path) == want)
+			return 0;
+		usleep(5000);
+	}
+	return -1;
+}
+
+/* The scheduler state letter of task @tid of process @pid, or 0. */
+static char task_state(pid_t pid, pid_t tid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Waits up to 10 s for the task to sleep uninterruptibly (D). */
+static int wait_sleeping(pid_t pid, pid_t tid)
+{
+	int ms;
+
+	for (ms = 0; ms < 10000; ms += 2) {
+		if (task_state(pid, tid) == 'D')
+			return 0;
+		usleep(2000);
+	}
+	return -1;
+}
+
+/*
+ * A mapper in another process: SET_MMAP_FLAGS(READ), then an mmap of
+ * @off that prefaults and, the knob set, holds its mmap lock. After its
+ * mmap returns it waits for a byte on @go, then exits 0 if no entry of
+ * the mapping is present, 1 if some are, 2 on any other failure.
+ */
+static pid_t start_mapper(unsigned long long off, size_t len, int go)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct patdev_mmap_flags mf = { .flags = PATDEV_PREFAULT_READ };
+		struct patdev_range_query r = { .len = len };
+		int fd = open(DEV, O_RDWR);
+		void *p;
+		char c;
+
+		if (fd < 0 || ioctl(fd, PATDEV_IOC_SET_MMAP_FLAGS, &mf))
+			_exit(2);
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off);
+		if (p == MAP_FAILED || read(go, &c, 1) != 1)
+			_exit(2);
+		r.addr = (unsigned long)p;
+		if (ioctl(fd, PATDEV_IOC_RANGE_QUERY, &r))
+			_exit(2);
+		_exit(r.resident ? 1 : 0);
+	}
+	return pid;
+}
+
+static int exit_code(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+FIXTURE(hold) {
+	int fd;
+	size_t page;
+	unsigned long long off;
+	int go[2];
+};
+
+FIXTURE_SETUP(hold)
+{
+	self->page = sysconf(_SC_PAGESIZE);
+	patdev_need_debugfs(HOLD_KNOB);
+	if (access(HOLD_KNOB, W_OK))
+		SKIP(return, "module built without PATDEV_TEST_HOOKS=y");
+	self->fd = open(DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(self->fd, 0);
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, NPAGES * self->page,
+				   PATDEV_CACHE_WC, 0, 0, &self->off));
+	ASSERT_EQ(0, pipe(self->go));
+}
+
+FIXTURE_TEARDOWN(hold)
+{
+	if (access(HOLD_KNOB, W_OK))
+		return;
+	write_long(HOLD_KNOB, 0);
+	patdev_destroy(self->fd, self->off, 0);
+	close(self->fd);
+	close(self->go[0]);
+	close(self->go[1]);
+}
+
+/*
+ * The issue-18 scenario: a mapper's prefault has entered entries, its vma
+ * is not linked yet (its mmap holds on), and the revoker, waiting for it,
+ * is killed. The revocation must still wait and zap: the killed revoker
+ * exits only once the mapper is done, and the mapper is left no entry.
+ */
+TEST_F(hold, killed_revoker_still_revokes_an_unlinked_mapping)
+{
+	size_t len = NPAGES * self->page;
+	struct patdev_objinfo info = { .pgoff = self->off / self->page };
+	pid_t mapper, revoker;
+	long holding;
+
+	ASSERT_EQ(0, write_long(HOLD_KNOB, HOLD_MS));
+	mapper = start_mapper(self->off, len, self->go[0]);
+	ASSERT_GT(mapper, 0);
+	ASSERT_EQ(0, wait_value(HOLDING, 1, 10000)) TH_LOG("the mapper never held its mmap");
+	revoker = fork();
+	ASSERT_GE(revoker, 0);
+	if (revoker == 0)
+		_exit(patdev_destroy(self->fd, self->off, PATDEV_DESTROY_REVOKE) ? errno : 0);
+	ASSERT_EQ(0, wait_sleeping(revoker, revoker)) TH_LOG("the revoker never slept");
+	ASSERT_EQ(0, kill(revoker, SIGKILL));
+	ASSERT_EQ(revoker, waitpid(revoker, NULL, 0));
+	holding = read_long(HOLDING);
+	ASSERT_EQ(1, write(self->go[1], "g", 1));
+	ASSERT_EQ(0, exit_code(mapper)) TH_LOG("the mapper kept entries of the revoked object");
+	EXPECT_EQ(0, holding) TH_LOG("the killed revoker left while the mapper held its claim");
+	/* The name went before the kill. */
+	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_OBJINFO, &info));
+	ASSERT_EQ(ENXIO, errno);
+}
+
+struct change_arg {
+	int fd;
+	unsigned long long off;
+	pid_t tid;
+	int ret;
+};
+
+static void *change_thread(void *p)
+{
+	struct change_arg *a = p;
+	struct patdev_set_cache sc = { .offset = a->off, .cache = PATDEV_CACHE_WB };
+
+	__atomic_store_n(&a->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	a->ret = ioctl(a->fd, PATDEV_IOC_SET_CACHE, &sc) ? errno : 0;
+	return NULL;
+}
+
+/*
+ * A revocation waiting for a mode change (which waits for a mapper) has
+ * done nothing yet: killed there, it leaves at once and the object keeps
+ * its name; the change then completes.
+ */
+TEST_F(hold, killed_revoker_waiting_for_a_change_leaves_at_once)
+{
+	size_t len = NPAGES * self->page;
+	struct patdev_objinfo info = { .pgoff = self->off / self->page };
+	struct change_arg a = { .fd = self->fd, .off = self->off };
+	pid_t mapper, revoker, tid;
+	pthread_t th;
+	long holding;
+
+	ASSERT_EQ(0, write_long(HOLD_KNOB, HOLD_MS));
+	mapper = start_mapper(self->off, len, self->go[0]);
+	ASSERT_GT(mapper, 0);
+	ASSERT_EQ(0, wait_value(HOLDING, 1, 10000)) TH_LOG("the mapper never held its mmap");
+	ASSERT_EQ(0, pthread_create(&th, NULL, change_thread, &a));
+	while (!(tid = __atomic_load_n(&a.tid, __ATOMIC_ACQUIRE)))
+		usleep(1000);
+	ASSERT_EQ(0, wait_sleeping(getpid(), tid)) TH_LOG("the change never waited");
+	revoker = fork();
+	ASSERT_GE(revoker, 0);
+	if (revoker == 0)
+		_exit(patdev_destroy(self->fd, self->off, PATDEV_DESTROY_REVOKE) ? errno : 0);
+	ASSERT_EQ(0, wait_sleeping(revoker, revoker)) TH_LOG("the revoker never slept");
+	ASSERT_EQ(0, kill(revoker, SIGKILL));
+	ASSERT_EQ(revoker, waitpid(revoker, NULL, 0));
+	holding = read_long(HOLDING);
+	EXPECT_EQ(1, holding) TH_LOG("the killed revoker waited for the change to end");
+	EXPECT_EQ(0, ioctl(self->fd, PATDEV_IOC_OBJINFO, &info)) TH_LOG("the name went");
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	ASSERT_EQ(0, a.ret);
+	ASSERT_EQ(1, write(self->go[1], "g", 1));
+	/* The change removed the mapper's entries: none is left of the old mode. */
+	ASSERT_EQ(0, exit_code(mapper));
+}
+
+TEST_HARNESS_MAIN
