@@ -210,7 +210,7 @@ track_suite() {
 # lapic_suite: the FreeBSD demo's own SG object (sg_source=lapic), with
 # its own tests; they would skip in x2APIC mode, so that is checked first.
 lapic_suite() {
-	label="[sg_source=lapic]"
+	label=${1:-"[sg_source=lapic]"}
 	mark "$label"
 	check_run "$label" "modprobe patdev sg_source=lapic" modprobe patdev sg_source=lapic
 	check_run "$label" "parameters took effect: sg_source=lapic" params_took_effect sg_source=lapic
@@ -288,6 +288,8 @@ debug() {
 	run_tap "$label" ./selftests/patdev_track
 	# The kernel's own page-table dump as an oracle for QUERY's cache modes.
 	run_tap "$label" ./selftests/patdev_ptdump
+	# Killed revokers and mode changes (the test build's mmap hold).
+	run_tap "$label" ./selftests/patdev_hold
 	check_run "$label" "rmmod patdev" rmmod patdev
 
 	insmod "$1"
@@ -311,6 +313,8 @@ debug() {
 nopat() {
 	check_run "[nopat]" "booted with nopat" grep -qw nopat /proc/cmdline
 	suite "[nopat]"
+	# Strong UC must be strong UC in the entry (PCD and PWT) without PAT too.
+	lapic_suite "[nopat sg_source=lapic]"
 }
 
 case "$1" in

@@ -48,6 +48,7 @@ struct shared {
 	unsigned long revoked;
 	unsigned long others_mapped;
 	unsigned long tracked;
+	unsigned long forked;
 	int failed;
 	/* Offsets and sizes of the workers' created objects, 0 when none. */
 	unsigned long long offsets[MAXWORKERS];
@@ -293,6 +294,124 @@ out:
 	return ret;
 }
 
+/*
+ * Forks of a process holding a 2 MiB entry, racing mode changes and then a
+ * revocation. The core copies 2 MiB entries without the page-table lock
+ * (copy_huge_pmd(), 6.12 on), so a fork could hand its child an entry a
+ * concurrent zap had already passed; the module waits for such forks and
+ * zaps again (patdev_obj_zap_forks()). Each child, once told the changes
+ * are over, must hold no entry of another mode than the last, and once
+ * told the revocation is over, no entry at all.
+ */
+#define FORK_KIDS 24
+
+struct forker {
+	int fd;
+	void *m;
+	volatile int *phase;	/* shared: 1 changes over, 2 revocation over */
+	volatile __u64 *mode;	/* shared: the mode of the last change */
+	int stop;
+	int nkids;
+	pid_t kids[2 * FORK_KIDS];
+};
+
+static void fork_child(int fd, void *m, volatile int *phase, volatile __u64 *mode)
+{
+	struct patdev_query q = { .addr = (uintptr_t)m };
+	struct patdev_range_query r = { .addr = (uintptr_t)m, .len = 2UL << 20 };
+	int waited;
+
+	for (waited = 0; *phase < 1; waited++)
+		if (usleep(1000) || waited > 60000)
+			_exit(2);
+	if (ioctl(fd, PATDEV_IOC_QUERY, &q) ||
+	    ((q.flags & PATDEV_QUERY_PRESENT) && q.cache != *mode))
+		_exit(3);
+	for (waited = 0; *phase < 2; waited++)
+		if (usleep(1000) || waited > 60000)
+			_exit(2);
+	_exit(ioctl(fd, PATDEV_IOC_RANGE_QUERY, &r) || r.resident ? 4 : 0);
+}
+
+static void *forker_thread(void *arg)
+{
+	struct forker *f = arg;
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_RELAXED) && f->nkids < 2 * FORK_KIDS) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			fork_child(f->fd, f->m, f->phase, f->mode);
+		if (pid < 0)
+			break;
+		f->kids[f->nkids++] = pid;
+		usleep(200);
+	}
+	return NULL;
+}
+
+static int forking_object(int fd, unsigned int *seed)
+{
+	static const __u64 modes[] = { PATDEV_CACHE_WB, PATDEV_CACHE_WC, PATDEV_CACHE_UC_MINUS };
+	struct patdev_create c = {
+		.kind = PATDEV_OBJ_SG, .size = 2UL << 20, .cache = PATDEV_CACHE_WC, .sg_order = 9,
+	};
+	struct patdev_prefault pf = { .len = 2UL << 20, .flags = PATDEV_PREFAULT_READ };
+	struct patdev_set_cache sc = { 0 };
+	struct patdev_objinfo info = { 0 };
+	struct forker f = { .fd = fd };
+	volatile int *phase;
+	pthread_t th;
+	int i, status, ret = 0;
+
+	phase = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (phase == MAP_FAILED || ioctl(fd, PATDEV_IOC_CREATE, &c))
+		return -1;
+	f.phase = phase;
+	f.mode = (volatile __u64 *)(phase + 2);
+	f.m = mmap(NULL, c.size, PROT_READ, MAP_SHARED, fd, c.offset);
+	if (f.m == MAP_FAILED)
+		return -1;
+	pf.addr = (uintptr_t)f.m;
+	sc.offset = c.offset;
+	info.pgoff = c.offset / page;
+	if (pthread_create(&th, NULL, forker_thread, &f))
+		return -1;
+	for (i = 0; i < 6 && !ret; i++) {
+		sc.cache = modes[rand_r(seed) % 3];
+		ret = ioctl(fd, PATDEV_IOC_PREFAULT, &pf) || ioctl(fd, PATDEV_IOC_SET_CACHE, &sc);
+	}
+	ret = ret || ioctl(fd, PATDEV_IOC_PREFAULT, &pf) || ioctl(fd, PATDEV_IOC_OBJINFO, &info);
+	__atomic_store_n(&f.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	*f.mode = info.cache;
+	__atomic_store_n(phase, 1, __ATOMIC_SEQ_CST);
+	/* The revocation, under forks again. */
+	f.stop = 0;
+	if (!ret && pthread_create(&th, NULL, forker_thread, &f) == 0) {
+		ret = patdev_destroy(fd, c.offset, PATDEV_DESTROY_REVOKE);
+		__atomic_store_n(&f.stop, 1, __ATOMIC_RELAXED);
+		pthread_join(th, NULL);
+	} else {
+		patdev_destroy(fd, c.offset, PATDEV_DESTROY_REVOKE);
+		ret = -1;
+	}
+	__atomic_store_n(phase, 2, __ATOMIC_SEQ_CST);
+	for (i = 0; i < f.nkids; i++)
+		if (waitpid(f.kids[i], &status, 0) != f.kids[i] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status)) {
+			fprintf(stderr, "stress: a forked child found %s\n",
+				WIFEXITED(status) && WEXITSTATUS(status) == 3 ?
+				"an entry of an old mode" : WIFEXITED(status) &&
+				WEXITSTATUS(status) == 4 ? "an entry after the revocation" :
+				"nothing it could check");
+			ret = -1;
+		}
+	munmap(f.m, c.size);
+	munmap((void *)phase, page);
+	return ret ? -1 : 0;
+}
+
 static void worker(int w, int nworkers, double seconds, struct shared *sh)
 {
 	size_t len = obj_pages * page, own = (size_t)w * page;
@@ -325,7 +444,7 @@ static void worker(int w, int nworkers, double seconds, struct shared *sh)
 		int fd2;
 		pid_t pid;
 
-		switch (rand_r(&seed) % 11) {
+		switch (rand_r(&seed) % 12) {
 		case 0:	/* new mapping of random length, check, rewrite */
 			mlen = own + (1 + rand_r(&seed) % obj_pages) * page;
 			m = patdev_map(fd, mlen, PROT_READ | PROT_WRITE, PATDEV_PGOFF_ANON, 0);
@@ -386,6 +505,11 @@ static void worker(int w, int nworkers, double seconds, struct shared *sh)
 			if (tracked_object(fd, w, &seed))
 				return fail(sh, w, "tracked object");
 			__atomic_fetch_add(&sh->tracked, 1, __ATOMIC_RELAXED);
+			break;
+		case 10: /* forks under mode changes and a revocation */
+			if (forking_object(fd, &seed))
+				return fail(sh, w, "forks under changes and a revocation");
+			__atomic_fetch_add(&sh->forked, 1, __ATOMIC_RELAXED);
 			break;
 		default: /* the mmap rules keep answering */
 			if (mmap(NULL, page, PROT_READ, MAP_PRIVATE, fd, 0) != MAP_FAILED ||
@@ -504,7 +628,8 @@ int main(int argc, char **argv)
 	       nworkers, seconds, sh->ops);
 	printf("%lu query rounds, %lu revocations, %lu mappings of another's object, ",
 	       sh->queries, sh->revoked, sh->others_mapped);
-	printf("%lu tracked objects under clears and mode changes: %s\n", sh->tracked,
+	printf("%lu tracked objects under clears and mode changes, ", sh->tracked);
+	printf("%lu 2 MiB objects under forks, mode changes and a revocation: %s\n", sh->forked,
 	       ok && !sh->failed ? "PASS" : "FAIL");
 	close(fd);
 	return !(ok && !sh->failed);
