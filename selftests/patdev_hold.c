@@ -258,4 +258,25 @@ TEST_F(hold, killed_revoker_waiting_for_a_change_leaves_at_once)
 	ASSERT_EQ(0, exit_code(mapper));
 }
 
+/*
+ * A mode change meets the same window: the mapper's prefault entered
+ * entries of the old mode in a vma the zap cannot see yet. The change
+ * waits for the mapper before it zaps, so none is left once it returns.
+ */
+TEST_F(hold, change_waits_for_an_unlinked_mapping)
+{
+	struct patdev_set_cache sc = { .offset = self->off, .cache = PATDEV_CACHE_WB };
+	size_t len = NPAGES * self->page;
+	pid_t mapper;
+
+	ASSERT_EQ(0, write_long(HOLD_KNOB, HOLD_MS));
+	mapper = start_mapper(self->off, len, self->go[0]);
+	ASSERT_GT(mapper, 0);
+	ASSERT_EQ(0, wait_value(HOLDING, 1, 10000)) TH_LOG("the mapper never held its mmap");
+	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_SET_CACHE, &sc));
+	EXPECT_EQ(0, read_long(HOLDING)) TH_LOG("the change returned while the mapper held on");
+	ASSERT_EQ(1, write(self->go[1], "g", 1));
+	ASSERT_EQ(0, exit_code(mapper)) TH_LOG("the mapper kept entries of the old mode");
+}
+
 TEST_HARNESS_MAIN

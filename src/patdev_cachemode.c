@@ -30,9 +30,11 @@
 static int patdev_change_cache(struct patdev_obj *obj, enum patdev_cache want)
 {
 	enum patdev_cache mode = want;
+	bool zapped = false;
 	int ret;
 
-	down_write(&obj->revoke_lock);
+	if (down_write_killable(&obj->revoke_lock))
+		return -EINTR;
 	ret = obj->revoked ? -ENXIO : 0;
 	if (!ret)
 		WRITE_ONCE(obj->changing, true);
@@ -48,13 +50,14 @@ static int patdev_change_cache(struct patdev_obj *obj, enum patdev_cache want)
 		ret = -ENXIO;
 	if (!ret) {
 		patdev_obj_unmap(obj, 0, obj->npages);
+		zapped = true;
 		ret = obj->ops->set_cache(obj, &mode);
 		WRITE_ONCE(obj->cache, mode);
 	}
 	WRITE_ONCE(obj->changing, false);
 	up_write(&obj->revoke_lock);
-	/* Even after a failure: the zap above has been done either way. */
-	if (ret != -EINTR && ret != -ENXIO)
+	/* After a failed change too: the old mode may be gone as well. */
+	if (zapped)
 		patdev_obj_zap_forks(obj);
 	return ret;
 }

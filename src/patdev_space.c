@@ -289,16 +289,17 @@ long patdev_claims_live(void)
 
 /*
  * Moves the claims whose mapper is done to @done. The caller holds the mmap
- * lock of current->mm for write: every earlier ->mmap or fork into that mm
- * has returned and linked its vmas, so its claims go without a look. For
- * other mms, a lock that can be taken proves the same.
+ * lock of @locked: every earlier ->mmap or fork into that mm, which held it
+ * for write throughout, has returned and linked its vmas, so its claims go
+ * without a look. For other mms, a lock that can be taken proves the same.
  */
-static void patdev_claims_prune(struct patdev_obj *obj, struct list_head *done)
+static void patdev_claims_prune(struct patdev_obj *obj, struct mm_struct *locked,
+				struct list_head *done)
 {
 	struct patdev_claim *c, *tmp;
 
 	list_for_each_entry_safe(c, tmp, &obj->claims, link) {
-		if (c->mm == current->mm) {
+		if (c->mm == locked) {
 			list_move(&c->link, done);
 		} else if (mmap_read_trylock(c->mm)) {
 			mmap_read_unlock(c->mm);
@@ -321,7 +322,7 @@ static void patdev_claims_free(struct list_head *list)
 /**
  * patdev_obj_claim() - note an mm about to hold entries of @obj out of reach
  * @obj: the object
- * @mm: the mm whose mmap lock the caller holds for write, as current->mm's
+ * @mm: the mm about to hold the entries; the caller holds its mmap lock
  * @gfp: GFP_KERNEL, or GFP_KERNEL | __GFP_NOFAIL where failing is no option
  *
  * Two paths enter entries where unmap_mapping_range() cannot see them yet,
@@ -332,8 +333,8 @@ static void patdev_claims_free(struct list_head *list)
  * after a concurrent zap passed there. A revocation or a mode change waits
  * for the mms claimed here to drop that lock, then zaps (patdev_obj_wait_claims()).
  * Claims of finished mappers are pruned as new ones come, so the list holds
- * at most one claim of the caller's mm and the claims of mappers still at
- * work or holding their mmap lock since.
+ * at most one claim of @mm and the claims of mappers still at work or
+ * holding their mmap lock since.
  *
  * Return: 0 or -ENOMEM.
  */
@@ -348,7 +349,7 @@ int patdev_obj_claim(struct patdev_obj *obj, struct mm_struct *mm, gfp_t gfp)
 	c->mm = mm;
 	atomic_long_inc(&live_claims);
 	spin_lock(&obj->claim_lock);
-	patdev_claims_prune(obj, &done);
+	patdev_claims_prune(obj, mm, &done);
 	list_add_tail(&c->link, &obj->claims);
 	spin_unlock(&obj->claim_lock);
 	patdev_claims_free(&done);

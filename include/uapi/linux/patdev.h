@@ -11,6 +11,18 @@
  * scatter/gather object (uncached), both from their first page. More
  * objects are made with PATDEV_IOC_CREATE. Only MAP_SHARED mappings are
  * accepted.
+ *
+ * Offsets in ioctls: every ioctl that names an object by an mmap offset
+ * (OBJINFO, DESTROY, MR_QUERY, MR_CLEAR, SET_CACHE) answers, before any
+ * other check of the object:
+ *   ENOENT  offset 0 before the first mmap there made the anonymous object
+ *           (OBJINFO, MR_QUERY, MR_CLEAR);
+ *   EPERM   offsets 0 and PAGE_SIZE for DESTROY and SET_CACHE: the module's
+ *           own objects, made yet or not, keep their names and modes;
+ *   ENXIO   an offset that names no object (below the first range and past
+ *           the two names, a destroyed object's, past an object's end).
+ * Calls that wait for other processes, and how long they can, are listed
+ * in the README ("Where a call waits").
  */
 #ifndef _UAPI_LINUX_PATDEV_H
 #define _UAPI_LINUX_PATDEV_H
@@ -36,10 +48,12 @@
  * @PATDEV_CACHE_WT: write-through
  * @PATDEV_CACHE_WP: write-protected
  *
- * Objects are WB, WC or UC- (RAM cannot be strong UC on x86); WT and WP
- * only ever appear when decoding a page table entry. Without PAT (the
- * nopat boot option, or a CPU or hypervisor without it) the hardware has no
- * WC: an object that would be WC is UC-, and says so.
+ * RAM objects are WB, WC or UC- (RAM cannot be strong UC on x86); device
+ * memory (the local APIC page with sg_source=lapic) is UC. WT and WP only
+ * ever appear when decoding a page table entry. Without PAT (the nopat boot
+ * option, or a CPU or hypervisor without it) the hardware has no WC: an
+ * object that would be WC is UC-, and says so; a UC object's entries are
+ * still strong UC (PCD and PWT).
  */
 enum patdev_cache {
 	PATDEV_CACHE_WB = 0,
@@ -135,8 +149,7 @@ enum patdev_obj_kind {
  *
  * @cache is the mode the object's entries really get (see &enum
  * patdev_cache for PAT being off).
- * Fails with ENOENT for the anonymous object before the first mmap creates
- * it, and ENXIO for an offset naming no object.
+ * Errors: ENOENT, ENXIO (see "Offsets in ioctls" above), EINVAL (@reserved).
  */
 struct patdev_objinfo {
 	__u64 pgoff;
@@ -199,15 +212,21 @@ struct patdev_create {
 /**
  * struct patdev_destroy - remove an object's name (PATDEV_IOC_DESTROY)
  * @offset: in: the offset PATDEV_IOC_CREATE answered, through the same open
- *	file (ENXIO if it names nothing, EPERM if another file made it or it
- *	names one of the module's own objects)
+ *	file (EPERM for offsets 0 and PAGE_SIZE, the module's own objects;
+ *	ENXIO if it names nothing or is not the object's first offset; EPERM
+ *	if another file made it)
  * @flags: in: PATDEV_DESTROY_REVOKE: also remove every entry of the object
  *	from every process's page tables; touching its mappings then raises
  *	SIGBUS
  * @reserved: in: must be zero
  *
  * Later mmaps at the offset fail with ENXIO. Without REVOKE, existing
- * mappings keep working and keep the object alive until they go.
+ * mappings keep working and keep the object alive until they go. With
+ * REVOKE the call first waits for a cache-mode change of the object in
+ * progress (killable: EINTR, and nothing was done); once the object is
+ * marked revoked it completes whatever happens to the caller, waiting for
+ * the mmaps and forks of other processes that could hold entries the
+ * removal would otherwise miss.
  */
 struct patdev_destroy {
 	__u64 offset;
@@ -326,11 +345,21 @@ struct patdev_mmap_flags {
  * answers of PATDEV_IOC_MR_CLEAR are the state before the clear. A tracked
  * object's mappings take one fault per page (no fault-around, no 2 MiB
  * entries), and PATDEV_IOC_SET_MMAP_FLAGS does not populate them.
- * Errors: ENXIO (no such object), EOPNOTSUPP (the object does not track),
- * EINVAL (bad range, flags or reserved field), EPERM (PATDEV_IOC_MR_CLEAR
- * of a created object through another open file than its creator's),
- * EFAULT (a bitmap address: both are checked whole before anything is
- * cleared), EINTR (killed before the first page was looked at).
+ * The calls work in rounds of 16384 pages. Each round's state is reported
+ * first, in the bitmaps and in @modified and @referenced of this structure
+ * (both written back after every round), and only then cleared, exactly
+ * as reported: no state is ever cleared without having been reported, a
+ * page marked again meanwhile keeps its mark, and another thread that
+ * unmaps or write-protects the bitmaps or this structure under the call
+ * can only make it fail.
+ * Errors: ENOENT, ENXIO (see "Offsets in ioctls" above), EOPNOTSUPP (the
+ * object does not track), EINVAL (bad range, flags or reserved field),
+ * EPERM (PATDEV_IOC_MR_CLEAR of a created object through another open file
+ * than its creator's), EFAULT (a bitmap or this structure could not be
+ * written: the bitmaps are checked whole first; a failure in a later
+ * round leaves the earlier rounds cleared, as the counts last written
+ * say, and the rest untouched), EINTR (killed between rounds; the same
+ * holds).
  */
 struct patdev_mr {
 	__u64 offset;
@@ -350,8 +379,9 @@ struct patdev_mr {
 /**
  * struct patdev_set_cache - change the cache mode of a whole object
  * @offset: in: the offset PATDEV_IOC_CREATE answered, through the same open
- *	file (ENXIO if it names nothing, EPERM if another file made it or it
- *	names one of the module's own objects)
+ *	file (EPERM for offsets 0 and PAGE_SIZE, the module's own objects;
+ *	ENXIO if it names nothing or is not the object's first offset; EPERM
+ *	if another file made it)
  * @cache: in: PATDEV_CACHE_WB, PATDEV_CACHE_WC or PATDEV_CACHE_UC_MINUS
  * @reserved: in: must be zero
  *
@@ -362,8 +392,11 @@ struct patdev_mr {
  * UC- (PATDEV_IOC_OBJINFO tells). On failure (ENOMEM: the kernel could not
  * split its direct map) the object keeps its mode, or, if even restoring
  * that failed, is WB; PATDEV_IOC_OBJINFO tells which. EOPNOTSUPP: the
- * object is device memory, whose type is fixed. EINTR: killed while
- * waiting for another change or an mmap in progress.
+ * object's type is fixed (device memory). EINTR: killed while waiting for
+ * another change or an mmap in progress; nothing was changed. Once the
+ * entries are removed the call completes, waiting for forks that copied
+ * entries meanwhile, so that when it returns no entry of the old mode is
+ * left in any process.
  */
 struct patdev_set_cache {
 	__u64 offset;
