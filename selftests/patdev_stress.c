@@ -308,26 +308,27 @@ out:
 struct forker {
 	int fd;
 	void *m;
-	volatile int *phase;	/* shared: 1 changes over, 2 revocation over */
-	volatile __u64 *mode;	/* shared: the mode of the last change */
+	int *phase;	/* shared: 1 changes over, 2 revocation over */
+	__u64 *mode;	/* shared: the mode of the last change */
 	int stop;
 	int nkids;
 	pid_t kids[2 * FORK_KIDS];
 };
 
-static void fork_child(int fd, void *m, volatile int *phase, volatile __u64 *mode)
+static void fork_child(int fd, void *m, int *phase, __u64 *mode)
 {
 	struct patdev_query q = { .addr = (uintptr_t)m };
 	struct patdev_range_query r = { .addr = (uintptr_t)m, .len = 2UL << 20 };
 	int waited;
 
-	for (waited = 0; *phase < 1; waited++)
+	for (waited = 0; __atomic_load_n(phase, __ATOMIC_ACQUIRE) < 1; waited++)
 		if (usleep(1000) || waited > 60000)
 			_exit(2);
-	if (ioctl(fd, PATDEV_IOC_QUERY, &q) ||
-	    ((q.flags & PATDEV_QUERY_PRESENT) && q.cache != *mode))
+	if (ioctl(fd, PATDEV_IOC_QUERY, &q))
+		_exit(2);
+	if ((q.flags & PATDEV_QUERY_PRESENT) && q.cache != __atomic_load_n(mode, __ATOMIC_RELAXED))
 		_exit(3);
-	for (waited = 0; *phase < 2; waited++)
+	for (waited = 0; __atomic_load_n(phase, __ATOMIC_ACQUIRE) < 2; waited++)
 		if (usleep(1000) || waited > 60000)
 			_exit(2);
 	_exit(ioctl(fd, PATDEV_IOC_RANGE_QUERY, &r) || r.resident ? 4 : 0);
@@ -360,7 +361,7 @@ static int forking_object(int fd, unsigned int *seed)
 	struct patdev_set_cache sc = { 0 };
 	struct patdev_objinfo info = { 0 };
 	struct forker f = { .fd = fd };
-	volatile int *phase;
+	int *phase;
 	pthread_t th;
 	int i, status, ret = 0;
 
@@ -368,7 +369,7 @@ static int forking_object(int fd, unsigned int *seed)
 	if (phase == MAP_FAILED || ioctl(fd, PATDEV_IOC_CREATE, &c))
 		return -1;
 	f.phase = phase;
-	f.mode = (volatile __u64 *)(phase + 2);
+	f.mode = (__u64 *)(phase + 2);
 	f.m = mmap(NULL, c.size, PROT_READ, MAP_SHARED, fd, c.offset);
 	if (f.m == MAP_FAILED)
 		return -1;
@@ -384,8 +385,8 @@ static int forking_object(int fd, unsigned int *seed)
 	ret = ret || ioctl(fd, PATDEV_IOC_PREFAULT, &pf) || ioctl(fd, PATDEV_IOC_OBJINFO, &info);
 	__atomic_store_n(&f.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(th, NULL);
-	*f.mode = info.cache;
-	__atomic_store_n(phase, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(f.mode, info.cache, __ATOMIC_RELAXED);
+	__atomic_store_n(phase, 1, __ATOMIC_RELEASE);
 	/* The revocation, under forks again. */
 	f.stop = 0;
 	if (!ret && pthread_create(&th, NULL, forker_thread, &f) == 0) {
@@ -396,7 +397,7 @@ static int forking_object(int fd, unsigned int *seed)
 		patdev_destroy(fd, c.offset, PATDEV_DESTROY_REVOKE);
 		ret = -1;
 	}
-	__atomic_store_n(phase, 2, __ATOMIC_SEQ_CST);
+	__atomic_store_n(phase, 2, __ATOMIC_RELEASE);
 	for (i = 0; i < f.nkids; i++)
 		if (waitpid(f.kids[i], &status, 0) != f.kids[i] || !WIFEXITED(status) ||
 		    WEXITSTATUS(status)) {
@@ -408,7 +409,7 @@ static int forking_object(int fd, unsigned int *seed)
 			ret = -1;
 		}
 	munmap(f.m, c.size);
-	munmap((void *)phase, page);
+	munmap(phase, page);
 	return ret ? -1 : 0;
 }
 

@@ -1665,7 +1665,8 @@ TEST_F(patdev, claims_of_the_callers_mm_stay_bounded)
 		}
 		if (i % (10 * block) == 0) {
 			claims = patdev_claims();
-			ASSERT_LE(claims, 2) TH_LOG("%ld live claims after %d mmaps", claims, i + 1);
+			ASSERT_LE(claims, 2)
+				TH_LOG("%ld live claims after %d mmaps", claims, i + 1);
 		}
 	}
 	ASSERT_EQ(0, set_mmap_flags(self->fd, 0, 0));

@@ -511,7 +511,8 @@ TEST(clear_never_loses_state_to_a_racing_thread)
 			ASSERT_EQ(EFAULT, errno);
 			efault++;
 			ASSERT_EQ(0, mr(fd, off, 0, npages, 0, &m, NULL, NULL));
-			EXPECT_EQ(npages, m.referenced) TH_LOG("call %d cleared unreported state", i);
+			EXPECT_EQ(npages, m.referenced)
+				TH_LOG("call %d cleared unreported state", i);
 		}
 	}
 	__atomic_store_n(&f.stop, 1, __ATOMIC_RELAXED);

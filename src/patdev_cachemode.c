@@ -79,7 +79,8 @@ long patdev_ioctl_set_cache(struct patdev_file *pfile, void __user *arg)
 	 * their names promise, whether made yet or not; an object made on
 	 * request is its creator's to change, by its first offset.
 	 */
-	if (sc.offset >> PAGE_SHIFT == PATDEV_PGOFF_ANON || sc.offset >> PAGE_SHIFT == PATDEV_PGOFF_SG)
+	if (sc.offset == PATDEV_PGOFF_ANON << PAGE_SHIFT ||
+	    sc.offset == PATDEV_PGOFF_SG << PAGE_SHIFT)
 		return -EPERM;
 	obj = patdev_obj_lookup(sc.offset >> PAGE_SHIFT, 0);
 	if (IS_ERR(obj))
