@@ -102,14 +102,19 @@ static int wait_sleeping(pid_t pid, pid_t tid)
 /*
  * A mapper in another process: SET_MMAP_FLAGS(READ), then an mmap of
  * @off that prefaults and, the knob set, holds its mmap lock. After its
- * mmap returns it waits for a byte on @go, then exits 0 if no entry of
- * the mapping is present, 1 if some are, 2 on any other failure.
+ * mmap returns it waits for a byte on the pipe @go (60 s at most; EOF once
+ * the test is gone), then exits 0 if no entry of the mapping is present,
+ * 1 if some are, 2 on any other failure.
  */
-static pid_t start_mapper(unsigned long long off, size_t len, int go)
+static pid_t start_mapper(unsigned long long off, size_t len, const int *go_pipe)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		int go = go_pipe[0];
+
+		close(go_pipe[1]);
+		alarm(60);
 		struct patdev_mmap_flags mf = { .flags = PATDEV_PREFAULT_READ };
 		struct patdev_range_query r = { .len = len };
 		int fd = open(DEV, O_RDWR);
@@ -183,7 +188,7 @@ TEST_F(hold, killed_revoker_still_revokes_an_unlinked_mapping)
 	long holding;
 
 	ASSERT_EQ(0, write_long(HOLD_KNOB, HOLD_MS));
-	mapper = start_mapper(self->off, len, self->go[0]);
+	mapper = start_mapper(self->off, len, self->go);
 	ASSERT_GT(mapper, 0);
 	ASSERT_EQ(0, wait_value(HOLDING, 1, 10000)) TH_LOG("the mapper never held its mmap");
 	revoker = fork();
@@ -234,7 +239,7 @@ TEST_F(hold, killed_revoker_waiting_for_a_change_leaves_at_once)
 	long holding;
 
 	ASSERT_EQ(0, write_long(HOLD_KNOB, HOLD_MS));
-	mapper = start_mapper(self->off, len, self->go[0]);
+	mapper = start_mapper(self->off, len, self->go);
 	ASSERT_GT(mapper, 0);
 	ASSERT_EQ(0, wait_value(HOLDING, 1, 10000)) TH_LOG("the mapper never held its mmap");
 	ASSERT_EQ(0, pthread_create(&th, NULL, change_thread, &a));
@@ -270,7 +275,7 @@ TEST_F(hold, change_waits_for_an_unlinked_mapping)
 	pid_t mapper;
 
 	ASSERT_EQ(0, write_long(HOLD_KNOB, HOLD_MS));
-	mapper = start_mapper(self->off, len, self->go[0]);
+	mapper = start_mapper(self->off, len, self->go);
 	ASSERT_GT(mapper, 0);
 	ASSERT_EQ(0, wait_value(HOLDING, 1, 10000)) TH_LOG("the mapper never held its mmap");
 	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_SET_CACHE, &sc));

@@ -1636,7 +1636,7 @@ TEST_F(patdev, revoke_removes_one_object_everywhere_and_nothing_else)
  * small bound, and the calls do not slow down: the best of the last three
  * thousand-call blocks takes at most twice the first block's time.
  */
-TEST_F(patdev, claims_of_the_callers_mm_stay_bounded)
+TEST_F_TIMEOUT(patdev, claims_of_the_callers_mm_stay_bounded, 600)
 {
 	const int calls = 100000, block = 1000;
 	double t0 = 0, first = 0, last = 1e9;

@@ -15,10 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -524,6 +527,105 @@ TEST(clear_never_loses_state_to_a_racing_thread)
 	munmap(map, page);
 	ASSERT_EQ(0, patdev_destroy(fd, off, 0));
 	close(fd);
+}
+
+struct clear_call {
+	int fd;
+	struct patdev_mr *m;
+	int ret;
+};
+
+static void *clear_thread(void *p)
+{
+	struct clear_call *c = p;
+
+	c->ret = ioctl(c->fd, PATDEV_IOC_MR_CLEAR, c->m) ? errno : 0;
+	return NULL;
+}
+
+/* Waits up to @ms for @t; 1 if it ended (and was joined), 0 if not. */
+static int join_within(pthread_t t, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return pthread_timedjoin_np(t, NULL, &ts) == 0;
+}
+
+/*
+ * Two clears of one object must not interleave. Clear A has read page 0
+ * modified and stalls writing its report (its structure lies in a page
+ * write-protected with userfaultfd). Were clear B let in, it would report
+ * and clear the page, a write would mark it anew, and A, going on, would
+ * clear that new mark without anyone reporting it. B waits for A instead,
+ * and the new mark stays.
+ */
+TEST_F(track, concurrent_clears_never_clear_a_new_mark)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
+	struct uffdio_writeprotect wp = { .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+	struct clear_call a = { .fd = self->fd }, b = { .fd = self->fd };
+	struct patdev_mr mb, m;
+	struct pollfd pfd;
+	struct uffd_msg msg;
+	pthread_t ta, tb;
+	int uffd, b_first;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	a.m = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, a.m);
+	memset(a.m, 0, sizeof(*a.m));
+	a.m->offset = self->off;
+	a.m->npages = 1;
+	a.m->flags = PATDEV_MR_MODIFIED | PATDEV_MR_REFERENCED;
+	reg.range.start = (uintptr_t)a.m;
+	reg.range.len = self->page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	wp.range = reg.range;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_WRITEPROTECT, &wp));
+
+	self->p[0] = 1;
+	ASSERT_EQ(0, pthread_create(&ta, NULL, clear_thread, &a));
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000)) TH_LOG("clear A never wrote its report");
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	memset(&mb, 0, sizeof(mb));
+	mb.offset = self->off;
+	mb.npages = 1;
+	mb.flags = PATDEV_MR_MODIFIED | PATDEV_MR_REFERENCED;
+	b.m = &mb;
+	ASSERT_EQ(0, pthread_create(&tb, NULL, clear_thread, &b));
+	b_first = join_within(tb, 300);
+	if (b_first)
+		self->p[0] = 2;	/* a new mark, after B's clear */
+	wp.mode = 0;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_WRITEPROTECT, &wp));
+	ASSERT_EQ(0, pthread_join(ta, NULL));
+	if (!b_first) {
+		ASSERT_EQ(0, pthread_join(tb, NULL));
+		self->p[0] = 2;	/* a new mark, after both clears */
+	}
+	ASSERT_EQ(0, a.ret);
+	ASSERT_EQ(0, b.ret);
+	EXPECT_FALSE(b_first) TH_LOG("clear B ran while clear A was under way");
+	EXPECT_EQ(1, a.m->modified);
+	ASSERT_EQ(0, mr(self->fd, self->off, 0, 1, 0, &m, NULL, NULL));
+	EXPECT_EQ(1, m.modified) TH_LOG("a mark made after the last report was cleared");
+	munmap(a.m, self->page);
+	close(uffd);
 }
 
 /* Only the creator may clear a created object's state; anyone may read it. */

@@ -69,6 +69,9 @@ struct patdev_obj_ops {
  *	tracked object also while its entries are entered, made writable or
  *	removed for a clear, and while @referenced and @modified change
  * @mode_lock: one cache-mode change at a time
+ * @mr_lock: one PATDEV_IOC_MR_CLEAR at a time, from its first read to its
+ *	last clear: a clear clears what it read, which another clear in
+ *	between could have cleared and a fault marked anew
  * @referenced: tracked objects: bitmap of the pages accessed since the
  *	last clear (NetBSD's per-page reference state); NULL otherwise
  * @modified: tracked objects: bitmap of the pages written since the last
@@ -98,6 +101,7 @@ struct patdev_obj {
 	struct rw_semaphore revoke_lock;
 	struct mutex populate_lock;	/* one page-table populator at a time */
 	struct mutex mode_lock;		/* one cache-mode change at a time */
+	struct mutex mr_lock;		/* one modified/referenced clear at a time */
 	unsigned long *referenced;
 	unsigned long *modified;
 	spinlock_t claim_lock;	/* protects @claims */
@@ -152,7 +156,6 @@ void patdev_obj_revoke(struct patdev_obj *obj);
 int patdev_obj_claim(struct patdev_obj *obj, struct mm_struct *mm, gfp_t gfp);
 int patdev_obj_wait_claims(struct patdev_obj *obj, bool killable);
 void patdev_obj_unmap(struct patdev_obj *obj, pgoff_t first, pgoff_t n);
-void patdev_obj_zap_forks(struct patdev_obj *obj);
 long patdev_claims_live(void);
 void patdev_obj_drop_claims(struct patdev_obj *obj);
 

@@ -19,9 +19,8 @@
  * change in down_read(), uninterruptibly, for as long as the memtype
  * change of the whole object takes (set_memory_*() twice, flushing the
  * caches: a few milliseconds per 256 MiB on hardware). A revocation waits
- * for a change in progress (mode_lock), so that both see every claim. Forks
- * that copied 2 MiB entries during the zap are waited for and zapped again
- * (patdev_obj_zap_forks()) before the call returns.
+ * for a change in progress (mode_lock), so that both see every claim; forks
+ * claim too (patdev_obj_claim()).
  */
 #include <linux/mm.h>
 #include <linux/uaccess.h>
@@ -30,7 +29,6 @@
 static int patdev_change_cache(struct patdev_obj *obj, enum patdev_cache want)
 {
 	enum patdev_cache mode = want;
-	bool zapped = false;
 	int ret;
 
 	if (down_write_killable(&obj->revoke_lock))
@@ -50,15 +48,11 @@ static int patdev_change_cache(struct patdev_obj *obj, enum patdev_cache want)
 		ret = -ENXIO;
 	if (!ret) {
 		patdev_obj_unmap(obj, 0, obj->npages);
-		zapped = true;
 		ret = obj->ops->set_cache(obj, &mode);
 		WRITE_ONCE(obj->cache, mode);
 	}
 	WRITE_ONCE(obj->changing, false);
 	up_write(&obj->revoke_lock);
-	/* After a failed change too: the old mode may be gone as well. */
-	if (zapped)
-		patdev_obj_zap_forks(obj);
 	return ret;
 }
 
@@ -85,16 +79,17 @@ long patdev_ioctl_set_cache(struct patdev_file *pfile, void __user *arg)
 	obj = patdev_obj_lookup(sc.offset >> PAGE_SHIFT, 0);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	if (obj->mmio || !obj->ops->set_cache) {
-		ret = -EOPNOTSUPP;
+	/* In DESTROY's order: an offset, then its owner, then the object. */
+	if (obj->base != sc.offset >> PAGE_SHIFT) {
+		ret = -ENXIO;
 		goto out;
 	}
 	if (!patdev_space_owns(pfile, obj)) {
 		ret = -EPERM;
 		goto out;
 	}
-	if (obj->base != sc.offset >> PAGE_SHIFT) {
-		ret = -ENXIO;
+	if (obj->mmio || !obj->ops->set_cache) {
+		ret = -EOPNOTSUPP;
 		goto out;
 	}
 	ret = mutex_lock_killable(&obj->mode_lock);

@@ -24,7 +24,8 @@ static atomic_t patdev_holding = ATOMIC_INIT(0);
 
 void patdev_test_hold_mmap(void)
 {
-	u32 ms = xchg(&patdev_hold_ms, 0);
+	/* At most 10 s: the mmap lock is held meanwhile. */
+	u32 ms = min(xchg(&patdev_hold_ms, 0), 10000U);
 
 	if (!ms)
 		return;

@@ -22,14 +22,24 @@ static void patdev_vm_open(struct vm_area_struct *vma)
 	patdev_obj_get(obj);
 	atomic_inc(&obj->nmaps);
 	/*
-	 * A fork (the child's mm is not the caller's), before the core copies
-	 * the parent's entries: a 2 MiB entry is copied without its page-table
-	 * lock, so a revocation or mode change must wait for this fork before
-	 * its last zap (patdev_obj_claim()). Both mms are write-locked here,
-	 * and ->open cannot fail: the claim's few bytes are not let fail.
+	 * A fork (the child's mm is not the caller's): the core copies the
+	 * parent's entries after this, reading a 2 MiB entry without its
+	 * page-table lock, so a revocation or mode change must wait for this
+	 * fork before its zap (patdev_obj_claim()). One that has begun (its
+	 * flag set before the claim) may have passed the parent's entries:
+	 * they go now, before the copy, and the parent faults them back once
+	 * the change is over. Both mms are write-locked, the parent's vmas
+	 * too. ->open returns nothing, so the claim's few bytes may not fail.
 	 */
-	if (PATDEV_HUGE && obj->created && !patdev_obj_tracked(obj) && vma->vm_mm != current->mm)
+	if (PATDEV_HUGE && obj->created && !patdev_obj_tracked(obj) && vma->vm_mm != current->mm) {
+		struct vm_area_struct *parent;
+
 		patdev_obj_claim(obj, vma->vm_mm, GFP_KERNEL | __GFP_NOFAIL);
+		parent = vma_lookup(current->mm, vma->vm_start);
+		if ((READ_ONCE(obj->changing) || READ_ONCE(obj->revoked)) && parent &&
+		    parent->vm_private_data == obj && patdev_is_vma(parent))
+			patdev_zap_vma(parent);
+	}
 }
 
 static void patdev_vm_close(struct vm_area_struct *vma)

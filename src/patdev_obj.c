@@ -24,6 +24,7 @@ void patdev_obj_init(struct patdev_obj *obj, enum patdev_obj_kind kind,
 	init_rwsem(&obj->revoke_lock);
 	mutex_init(&obj->populate_lock);
 	mutex_init(&obj->mode_lock);
+	mutex_init(&obj->mr_lock);
 	spin_lock_init(&obj->claim_lock);
 	INIT_LIST_HEAD(&obj->claims);
 	INIT_LIST_HEAD(&obj->owner_link);
@@ -47,6 +48,7 @@ static void patdev_obj_release(struct kref *ref)
 	patdev_track_free(obj);
 	mutex_destroy(&obj->populate_lock);
 	mutex_destroy(&obj->mode_lock);
+	mutex_destroy(&obj->mr_lock);
 	obj->ops->release(obj);
 	patdev_obj_count(-1);
 }

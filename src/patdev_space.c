@@ -330,8 +330,13 @@ static void patdev_claims_free(struct list_head *list)
  * before the core links the new vma into the offset space's mapping; and a
  * fork, whose copy of a 2 MiB entry reads the parent's entry without its
  * page-table lock (copy_huge_pmd(), 6.12 on) and may write it into the child
- * after a concurrent zap passed there. A revocation or a mode change waits
- * for the mms claimed here to drop that lock, then zaps (patdev_obj_wait_claims()).
+ * after a concurrent zap passed there. A revocation or a mode change sets
+ * @revoked or @changing, then waits for the mms claimed here to drop that
+ * lock, then zaps (patdev_obj_wait_claims()). A mapper that claims after
+ * that wait took the list sees the flag, as the claim's lock orders it
+ * after the flag was set: an mmap then does not prefault, and a fork
+ * removes the parent's entries before the core copies them
+ * (patdev_vm_open()).
  * Claims of finished mappers are pruned as new ones come, so the list holds
  * at most one claim of @mm and the claims of mappers still at work or
  * holding their mmap lock since.
@@ -424,30 +429,6 @@ void patdev_obj_unmap(struct patdev_obj *obj, pgoff_t first, pgoff_t n)
 }
 
 /**
- * patdev_obj_zap_forks() - the second zap of a revocation or mode change
- * @obj: the object, @revoked set or its mode changed, its mode_lock held,
- *	its entries zapped once since
- *
- * A fork that claimed the object (patdev_obj_claim()) before that zap may
- * have copied a 2 MiB entry of the old state into its child after the zap
- * passed the child's vma. If any did, waits for them to finish (the child
- * vmas are linked by then) and zaps again. A fork that claims it after the
- * first zap finds nothing of the old state to copy: the zap cleared it
- * before the claim's lock was taken. Not killable: the first zap has been
- * done, and a return now would leave what this one is for.
- */
-void patdev_obj_zap_forks(struct patdev_obj *obj)
-{
-	bool none;
-
-	spin_lock(&obj->claim_lock);
-	none = list_empty(&obj->claims);
-	spin_unlock(&obj->claim_lock);
-	if (!none && patdev_obj_wait_claims(obj, false) > 0)
-		patdev_obj_unmap(obj, 0, patdev_obj_nslots(obj) << PATDEV_SLOT_SHIFT);
-}
-
-/**
  * patdev_obj_revoke() - remove every entry of @obj from every process
  * @obj: the object, its mode_lock held by the caller
  *
@@ -467,7 +448,6 @@ void patdev_obj_revoke(struct patdev_obj *obj)
 	up_write(&obj->revoke_lock);
 	patdev_obj_wait_claims(obj, false);
 	patdev_obj_unmap(obj, 0, patdev_obj_nslots(obj) << PATDEV_SLOT_SHIFT);
-	patdev_obj_zap_forks(obj);
 }
 
 /* The debugfs listing: every object that still has memory, in offset order. */

@@ -236,9 +236,10 @@ static int patdev_mr_report(void __user *arg, const struct patdev_mr *mr, pgoff_
  * thread may unmap or write-protect them at any time), and only then, for
  * a clear, clears exactly what was reported: state is never cleared
  * without having been reported, whatever happens to the user's memory or
- * to the caller, and a page marked again meanwhile keeps its mark. A clear
- * may interleave with faults between rounds, as pages of a range are
- * cleared one after another in NetBSD too.
+ * to the caller, and a page marked again meanwhile keeps its mark (clears
+ * of the object run one at a time, mr_lock). A clear may interleave with
+ * faults between rounds, as pages of a range are cleared one after
+ * another in NetBSD too.
  *
  * Return: 0 or a negative errno (see &struct patdev_mr).
  */
@@ -284,7 +285,12 @@ long patdev_ioctl_mr(struct patdev_file *pfile, void __user *arg, bool clear)
 		goto free;
 	mr.modified = 0;
 	mr.referenced = 0;
+	if (clear && mutex_lock_killable(&obj->mr_lock)) {
+		ret = -EINTR;
+		goto free;
+	}
 	for (done = 0, ret = 0; done < mr.npages && !ret; done += r.n) {
+		cond_resched();
 		r.first = mr.first + done;
 		r.n = min_t(u64, mr.npages - done, PATDEV_MR_ROUND);
 		ret = mutex_lock_killable(&obj->populate_lock);
@@ -299,8 +305,9 @@ long patdev_ioctl_mr(struct patdev_file *pfile, void __user *arg, bool clear)
 		mutex_lock(&obj->populate_lock);
 		patdev_mr_clear(obj, &r, mr.flags);
 		mutex_unlock(&obj->populate_lock);
-		cond_resched();
 	}
+	if (clear)
+		mutex_unlock(&obj->mr_lock);
 free:
 	kfree(r.mod);
 	kfree(r.ref);

@@ -393,10 +393,9 @@ struct patdev_mr {
  * split its direct map) the object keeps its mode, or, if even restoring
  * that failed, is WB; PATDEV_IOC_OBJINFO tells which. EOPNOTSUPP: the
  * object's type is fixed (device memory). EINTR: killed while waiting for
- * another change or an mmap in progress; nothing was changed. Once the
- * entries are removed the call completes, waiting for forks that copied
- * entries meanwhile, so that when it returns no entry of the old mode is
- * left in any process.
+ * another change or a revocation of the object, or for an mmap or fork in
+ * progress in another process; nothing was changed. When the call returns
+ * no entry of the old mode is left in any process.
  */
 struct patdev_set_cache {
 	__u64 offset;
