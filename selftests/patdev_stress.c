@@ -298,8 +298,9 @@ out:
  * Forks of a process holding a 2 MiB entry, racing mode changes and then a
  * revocation. The core copies 2 MiB entries without the page-table lock
  * (copy_huge_pmd(), 6.12 on), so a fork could hand its child an entry a
- * concurrent zap had already passed; the module waits for such forks and
- * zaps again (patdev_obj_zap_forks()). Each child, once told the changes
+ * concurrent zap had already passed; the module waits for forks that began
+ * before a change, and a fork during one drops the parent's entries before
+ * the copy (patdev_vm_open()). Each child, once told the changes
  * are over, must hold no entry of another mode than the last, and once
  * told the revocation is over, no entry at all.
  */

@@ -148,7 +148,7 @@ void patdev_space_remove(struct patdev_obj *obj);
 struct patdev_obj *patdev_space_lookup(pgoff_t pgoff);
 void patdev_space_name(struct patdev_obj *obj, struct patdev_file *owner);
 int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke);
-bool patdev_space_owns(struct patdev_file *owner, struct patdev_obj *obj);
+int patdev_space_owner_check(struct patdev_file *owner, struct patdev_obj *obj);
 void patdev_space_release_file(struct patdev_file *owner);
 struct patdev_obj *patdev_space_forget(struct patdev_obj *obj);
 void patdev_space_show(struct seq_file *m);

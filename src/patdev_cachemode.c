@@ -51,7 +51,8 @@ static int patdev_change_cache(struct patdev_obj *obj, enum patdev_cache want)
 		ret = obj->ops->set_cache(obj, &mode);
 		WRITE_ONCE(obj->cache, mode);
 	}
-	WRITE_ONCE(obj->changing, false);
+	/* Release: a fork that reads false copies what the change left (patdev_vm_open()). */
+	smp_store_release(&obj->changing, false);
 	up_write(&obj->revoke_lock);
 	return ret;
 }
@@ -84,10 +85,9 @@ long patdev_ioctl_set_cache(struct patdev_file *pfile, void __user *arg)
 		ret = -ENXIO;
 		goto out;
 	}
-	if (!patdev_space_owns(pfile, obj)) {
-		ret = -EPERM;
+	ret = patdev_space_owner_check(pfile, obj);
+	if (ret)
 		goto out;
-	}
 	if (obj->mmio || !obj->ops->set_cache) {
 		ret = -EOPNOTSUPP;
 		goto out;

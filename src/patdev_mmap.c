@@ -14,32 +14,55 @@
 #include "compat.h"
 #include "patdev.h"
 
+/*
+ * The vma dup_mmap() copied @vma from, when ->open is called by a fork:
+ * the caller's mm is the parent's, locked for write, and holds an
+ * identical patdev vma at the same place. NULL for every other caller of
+ * ->open (a split or mremap in the caller's own mm, a kernel thread).
+ */
+static struct vm_area_struct *patdev_fork_parent(struct vm_area_struct *vma)
+{
+	struct mm_struct *oldmm = current->mm;
+	struct vm_area_struct *parent;
+
+	if (!oldmm || oldmm == vma->vm_mm || !rwsem_is_locked(&oldmm->mmap_lock))
+		return NULL;
+	parent = vma_lookup(oldmm, vma->vm_start);
+	if (!parent || parent == vma || !patdev_is_vma(parent) ||
+	    parent->vm_private_data != vma->vm_private_data || parent->vm_end != vma->vm_end ||
+	    parent->vm_pgoff != vma->vm_pgoff || parent->vm_file != vma->vm_file)
+		return NULL;
+	return parent;
+}
+
 static void patdev_vm_open(struct vm_area_struct *vma)
 {
 	struct patdev_obj *obj = vma->vm_private_data;
+	struct vm_area_struct *parent;
 
 	/* A split or a fork copy: the new vma holds its own reference. */
 	patdev_obj_get(obj);
 	atomic_inc(&obj->nmaps);
 	/*
-	 * A fork (the child's mm is not the caller's): the core copies the
-	 * parent's entries after this, reading a 2 MiB entry without its
-	 * page-table lock, so a revocation or mode change must wait for this
-	 * fork before its zap (patdev_obj_claim()). One that has begun (its
-	 * flag set before the claim) may have passed the parent's entries:
-	 * they go now, before the copy, and the parent faults them back once
-	 * the change is over. Both mms are write-locked, the parent's vmas
-	 * too. ->open returns nothing, so the claim's few bytes may not fail.
+	 * A fork: the core copies the parent's entries after this, reading a
+	 * 2 MiB entry without its page-table lock (copy_huge_pmd()), so a
+	 * revocation or mode change must wait for this fork before its zap
+	 * (patdev_obj_claim()). One whose flag is already set (read after the
+	 * claim, which orders the two) may have zapped past the parent's
+	 * entries: they go now, before the copy, and the parent faults them
+	 * back once the change is over. The parent's mm and vmas are
+	 * write-locked by the fork, so it gains no entry meanwhile. ->open
+	 * returns nothing, so the claim's few bytes may not fail.
 	 */
-	if (PATDEV_HUGE && obj->created && !patdev_obj_tracked(obj) && vma->vm_mm != current->mm) {
-		struct vm_area_struct *parent;
-
-		patdev_obj_claim(obj, vma->vm_mm, GFP_KERNEL | __GFP_NOFAIL);
-		parent = vma_lookup(current->mm, vma->vm_start);
-		if ((READ_ONCE(obj->changing) || READ_ONCE(obj->revoked)) && parent &&
-		    parent->vm_private_data == obj && patdev_is_vma(parent))
-			patdev_zap_vma(parent);
-	}
+	if (!PATDEV_HUGE || !obj->created || patdev_obj_tracked(obj))
+		return;
+	parent = patdev_fork_parent(vma);
+	if (!parent)
+		return;
+	patdev_obj_claim(obj, vma->vm_mm, GFP_KERNEL | __GFP_NOFAIL);
+	/* Acquire: pairs with the end of a change, whose zap the copy must see. */
+	if (smp_load_acquire(&obj->changing) || READ_ONCE(obj->revoked))
+		patdev_zap_vma(parent);
 }
 
 static void patdev_vm_close(struct vm_area_struct *vma)

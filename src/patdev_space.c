@@ -182,6 +182,7 @@ static void patdev_space_unname(struct patdev_obj *obj)
 int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke)
 {
 	struct patdev_obj *obj;
+	bool named;
 	int ret = 0;
 
 	mutex_lock(&space_lock);
@@ -204,37 +205,43 @@ int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke)
 		patdev_obj_put(obj);
 		return -EINTR;
 	}
-	/* Another thread of the owner may have destroyed it meanwhile. */
+	/*
+	 * Another thread of the owner may have destroyed it meanwhile, without
+	 * revoking: its name's reference went there, and this call still
+	 * revokes what it was asked to.
+	 */
 	mutex_lock(&space_lock);
-	if (obj->named && obj->owner == owner)
+	named = obj->named && obj->owner == owner;
+	if (named)
 		patdev_space_unname(obj);
-	else
-		ret = -ENXIO;
 	mutex_unlock(&space_lock);
-	if (!ret) {
-		if (revoke)
-			patdev_obj_revoke(obj);
-		patdev_obj_put(obj);	/* the name's reference */
-	}
-	if (revoke)
+	if (revoke) {
+		patdev_obj_revoke(obj);
 		mutex_unlock(&obj->mode_lock);
+	} else if (!named) {
+		ret = -ENXIO;
+	}
+	if (named)
+		patdev_obj_put(obj);	/* the name's reference */
 	patdev_obj_put(obj);
 	return ret;
 }
 
 /**
- * patdev_space_owns() - did the open file @owner create @obj?
+ * patdev_space_owner_check() - may the open file @owner change @obj?
  * @owner: an open file
  * @obj: a named or unnamed object
  *
- * Return: true while @obj is named and @owner made it.
+ * Return: 0 while @obj is named and @owner made it; -ENXIO once it lost its
+ * name (its offset names nothing), -EPERM if another file, or the module,
+ * made it.
  */
-bool patdev_space_owns(struct patdev_file *owner, struct patdev_obj *obj)
+int patdev_space_owner_check(struct patdev_file *owner, struct patdev_obj *obj)
 {
-	bool ret;
+	int ret;
 
 	mutex_lock(&space_lock);
-	ret = obj->named && obj->owner == owner;
+	ret = !obj->named ? -ENXIO : obj->owner != owner ? -EPERM : 0;
 	mutex_unlock(&space_lock);
 	return ret;
 }
@@ -444,7 +451,7 @@ void patdev_obj_revoke(struct patdev_obj *obj)
 {
 	lockdep_assert_held(&obj->mode_lock);
 	down_write(&obj->revoke_lock);
-	obj->revoked = true;
+	WRITE_ONCE(obj->revoked, true);
 	up_write(&obj->revoke_lock);
 	patdev_obj_wait_claims(obj, false);
 	patdev_obj_unmap(obj, 0, patdev_obj_nslots(obj) << PATDEV_SLOT_SHIFT);

@@ -269,9 +269,11 @@ long patdev_ioctl_mr(struct patdev_file *pfile, void __user *arg, bool clear)
 	if (!mr.npages || mr.first >= obj->npages || mr.npages > obj->npages - mr.first)
 		goto out;
 	/* A clear revokes entries everywhere: a created object's creator's call. */
-	ret = -EPERM;
-	if (clear && obj->created && !patdev_space_owns(pfile, obj))
-		goto out;
+	if (clear && obj->created) {
+		ret = patdev_space_owner_check(pfile, obj);
+		if (ret)
+			goto out;
+	}
 	/* A bad address fails the call at once, not after some rounds. */
 	ret = patdev_mr_probe_map(mr.modified_map, mr.npages);
 	if (!ret)

@@ -20,7 +20,8 @@
  *   EPERM   offsets 0 and PAGE_SIZE for DESTROY and SET_CACHE: the module's
  *           own objects, made yet or not, keep their names and modes;
  *   ENXIO   an offset that names no object (below the first range and past
- *           the two names, a destroyed object's, past an object's end).
+ *           the two names, a destroyed object's, past an object's end);
+ *   EINTR   offset 0: killed while the first mmap there makes its object.
  * Calls that wait for other processes, and how long they can, are listed
  * in the README ("Where a call waits").
  */
@@ -226,7 +227,8 @@ struct patdev_create {
  * progress (killable: EINTR, and nothing was done); once the object is
  * marked revoked it completes whatever happens to the caller, waiting for
  * the mmaps and forks of other processes that could hold entries the
- * removal would otherwise miss.
+ * removal would otherwise miss. An object another thread of the owner
+ * destroyed without REVOKE during that first wait is still revoked.
  */
 struct patdev_destroy {
 	__u64 offset;
@@ -358,8 +360,11 @@ struct patdev_mmap_flags {
  * than its creator's), EFAULT (a bitmap or this structure could not be
  * written: the bitmaps are checked whole first; a failure in a later
  * round leaves the earlier rounds cleared, as the counts last written
- * say, and the rest untouched), EINTR (killed between rounds; the same
- * holds).
+ * say, and the rest untouched; keep this structure inside one page for
+ * its counts to be written whole), EINTR (killed waiting for another
+ * clear of the object, or between rounds; the same holds), ENOMEM.
+ * Clears of one object run one at a time: a second one waits for the
+ * first, including its writes to its caller's memory.
  */
 struct patdev_mr {
 	__u64 offset;
@@ -392,7 +397,8 @@ struct patdev_mr {
  * UC- (PATDEV_IOC_OBJINFO tells). On failure (ENOMEM: the kernel could not
  * split its direct map) the object keeps its mode, or, if even restoring
  * that failed, is WB; PATDEV_IOC_OBJINFO tells which. EOPNOTSUPP: the
- * object's type is fixed (device memory). EINTR: killed while waiting for
+ * object's type is fixed (device memory; the only such object today is the
+ * module's own, which is EPERM first). EINTR: killed while waiting for
  * another change or a revocation of the object, or for an mmap or fork in
  * progress in another process; nothing was changed. When the call returns
  * no entry of the old mode is left in any process.
