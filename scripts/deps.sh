@@ -52,7 +52,7 @@ missing_pkgs() {
 mkdir -p "$PATDEV_CACHE"
 
 # 1. host tools
-host_pkgs=(qemu-system-x86 busybox-static dkms kmod sparse linux-source-6.1 xz-utils
+host_pkgs=(qemu-system-x86 busybox-static dkms kmod sparse linux-source-6.1 xz-utils rsync
 	   python3 python3-argcomplete python3-requests gcc make bc flex bison libelf-dev
 	   iproute2 procps debootstrap file util-linux)
 mapfile -t miss < <(missing_pkgs "${host_pkgs[@]}")
@@ -179,15 +179,18 @@ if ! grep -q 'patdev: wait for the script ports' "$init"; then
 		{ echo "[deps] could not patch $init" >&2; exit 1; }
 fi
 
-# 5. checkpatch.pl and the kselftest harness from linux-source-6.1
-if [ ! -f "$KSRC/scripts/checkpatch.pl" ] || [ ! -f "$KSRC/tools/testing/selftests/kselftest_harness.h" ]; then
-	say "extracting checkpatch.pl and kselftest headers from linux-source-6.1"
+# 5. checkpatch.pl and the kselftest harness, lib.mk and runner from linux-source-6.1
+if [ ! -f "$KSRC/scripts/checkpatch.pl" ] || [ ! -f "$KSRC/tools/testing/selftests/kselftest_harness.h" ] ||
+   [ ! -f "$KSRC/tools/testing/selftests/lib.mk" ]; then
+	say "extracting checkpatch.pl and the kselftest framework from linux-source-6.1"
 	tarball=$(ls /usr/src/linux-source-6.1.tar.* | head -n 1)
 	rm -rf "$KSRC"
 	mkdir -p "$KSRC"
 	tar -xf "$tarball" -C "$KSRC" --strip-components=1 --wildcards \
 		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch' \
-		'*/tools/testing/selftests/kselftest_harness.h' '*/tools/testing/selftests/kselftest.h'
+		'*/tools/testing/selftests/kselftest_harness.h' '*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/lib.mk' '*/tools/testing/selftests/run_kselftest.sh' \
+		'*/tools/testing/selftests/kselftest/runner.sh' '*/tools/testing/selftests/kselftest/prefix.pl'
 fi
 
 # 6. The newest Debian kernel: whatever trixie-backports' linux-image-amd64

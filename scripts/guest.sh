@@ -195,6 +195,33 @@ suite() {
 	sed 's/^/#   /' /tmp/patdev-dmesg
 }
 
+# kselftest_target: the selftests as a kselftest target, run the way a
+# kernel developer runs one (lib.mk's run_tests: each program under the
+# kselftest runner, its timeout from selftests/settings), then installed
+# with run_kselftest.sh beside them. One result per program.
+ksft_run_tests() {
+	make -s --no-print-directory -C selftests run_tests
+}
+
+ksft_installed() {
+	rm -rf /tmp/patdev-kselftest
+	make -s --no-print-directory -C selftests install INSTALL_PATH=/tmp/patdev-kselftest >/dev/null &&
+		/tmp/patdev-kselftest/run_kselftest.sh -l >/tmp/patdev-ksft-list &&
+		cat /tmp/patdev-ksft-list &&
+		[ "$(grep -c '^patdev:patdev_' /tmp/patdev-ksft-list)" -eq 3 ]
+}
+
+kselftest_target() {
+	label="[kselftest]"
+	mark "$label"
+	check_run "$label" "modprobe patdev" modprobe patdev
+	run_tap "$label" ksft_run_tests
+	check_run "$label" "make install puts run_kselftest.sh beside the collection" ksft_installed
+	check_run "$label" "modprobe -r patdev" modprobe -r patdev
+	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace/module warning" dmesg_clean
+	sed 's/^/#   /' /tmp/patdev-dmesg
+}
+
 # track_suite: the two named objects keep modified/referenced state.
 track_suite() {
 	label="[track=1]"
@@ -326,6 +353,7 @@ check)
 	harness_selfcheck
 	suite "[defaults]"
 	suite "[sg_readonly=1]" sg_readonly=1
+	kselftest_target
 	track_suite
 	lapic_suite
 	stress_fuzz "${PATDEV_STRESS_SECONDS:-10}"

@@ -7,6 +7,8 @@
 # A kernel WARN or oops panics and ends the VM instead of hanging it; a
 # timeout bounds the whole boot. Exit status is the guest command's.
 # PATDEV_VM_APPEND: more kernel command-line words (e.g. nopat), after ours.
+# The guest sees the host's cache at PATDEV_CACHE (its HOME is /): the
+# selftests' kselftest target finds lib.mk there.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +25,8 @@ echo "[vm] kernel command line adds: $append"
 PATH="$VNG_ROOT/usr/bin:$PATH" PYTHONPATH="$VNG_ROOT/usr/lib/python3/dist-packages" \
 	timeout --kill-after=10 "${PATDEV_VM_TIMEOUT:-900}" \
 	/usr/bin/python3 "$VNG" --run "$kernel" --disable-kvm ${PATDEV_VM_VERBOSE:+--verbose} \
-	--cpus 2 --memory "${PATDEV_VM_MEMORY:-2G}" --append "$append" -- "$*" 2>&1 | cat
+	--cpus 2 --memory "${PATDEV_VM_MEMORY:-2G}" --append "$append" -- \
+	"env PATDEV_CACHE=$PATDEV_CACHE $*" 2>&1 | cat
 status=${PIPESTATUS[0]}
 [ "$status" -eq 124 ] && echo "[vm] timed out"
 exit "$status"
