@@ -198,14 +198,16 @@ suite() {
 # kselftest_target: the selftests as a kselftest target, run the way a
 # kernel developer runs one (lib.mk's run_tests: each program under the
 # kselftest runner, its timeout from selftests/settings), then installed
-# with run_kselftest.sh beside them. One result per program.
+# with run_kselftest.sh beside them. One result per program. The guest
+# sees the tree read-only: what the host built is run as it is (-o all).
 ksft_run_tests() {
-	make -s --no-print-directory -C selftests run_tests
+	make -s --no-print-directory -C selftests run_tests -o all
 }
 
 ksft_installed() {
 	rm -rf /tmp/patdev-kselftest
-	make -s --no-print-directory -C selftests install INSTALL_PATH=/tmp/patdev-kselftest >/dev/null &&
+	make -s --no-print-directory -C selftests install -o all \
+		INSTALL_PATH=/tmp/patdev-kselftest >/dev/null &&
 		/tmp/patdev-kselftest/run_kselftest.sh -l >/tmp/patdev-ksft-list &&
 		cat /tmp/patdev-ksft-list &&
 		[ "$(grep -c '^patdev:patdev_' /tmp/patdev-ksft-list)" -eq 3 ]

@@ -150,6 +150,36 @@ FIXTURE(hold) {
 	int go[2];
 };
 
+/* Starts a mapper (start_mapper()) and waits until it holds inside ->mmap. */
+static pid_t start_held_mapper(struct __test_metadata *_metadata, unsigned long long off,
+			       size_t len, const int *go_pipe)
+{
+	pid_t mapper;
+
+	ASSERT_EQ(0, write_long(HOLD_KNOB, HOLD_MS));
+	mapper = start_mapper(off, len, go_pipe);
+	ASSERT_GT(mapper, 0);
+	ASSERT_EQ(0, wait_value(HOLDING, 1, 10000)) TH_LOG("the mapper never held its mmap");
+	return mapper;
+}
+
+/*
+ * A revoker (DESTROY with REVOKE through the creator's file, from a forked
+ * child) that is killed once it sleeps; returns once it is reaped.
+ */
+static void kill_sleeping_revoker(struct __test_metadata *_metadata, int fd,
+				  unsigned long long off)
+{
+	pid_t revoker = fork();
+
+	ASSERT_GE(revoker, 0);
+	if (revoker == 0)
+		_exit(patdev_destroy(fd, off, PATDEV_DESTROY_REVOKE) ? errno : 0);
+	ASSERT_EQ(0, wait_sleeping(revoker, revoker)) TH_LOG("the revoker never slept");
+	ASSERT_EQ(0, kill(revoker, SIGKILL));
+	ASSERT_EQ(revoker, waitpid(revoker, NULL, 0));
+}
+
 FIXTURE_SETUP(hold)
 {
 	self->page = sysconf(_SC_PAGESIZE);
@@ -184,20 +214,11 @@ TEST_F(hold, killed_revoker_still_revokes_an_unlinked_mapping)
 {
 	size_t len = NPAGES * self->page;
 	struct patdev_objinfo info = { .pgoff = self->off / self->page };
-	pid_t mapper, revoker;
 	long holding;
+	pid_t mapper;
 
-	ASSERT_EQ(0, write_long(HOLD_KNOB, HOLD_MS));
-	mapper = start_mapper(self->off, len, self->go);
-	ASSERT_GT(mapper, 0);
-	ASSERT_EQ(0, wait_value(HOLDING, 1, 10000)) TH_LOG("the mapper never held its mmap");
-	revoker = fork();
-	ASSERT_GE(revoker, 0);
-	if (revoker == 0)
-		_exit(patdev_destroy(self->fd, self->off, PATDEV_DESTROY_REVOKE) ? errno : 0);
-	ASSERT_EQ(0, wait_sleeping(revoker, revoker)) TH_LOG("the revoker never slept");
-	ASSERT_EQ(0, kill(revoker, SIGKILL));
-	ASSERT_EQ(revoker, waitpid(revoker, NULL, 0));
+	mapper = start_held_mapper(_metadata, self->off, len, self->go);
+	kill_sleeping_revoker(_metadata, self->fd, self->off);
 	holding = read_long(HOLDING);
 	ASSERT_EQ(1, write(self->go[1], "g", 1));
 	ASSERT_EQ(0, exit_code(mapper)) TH_LOG("the mapper kept entries of the revoked object");
@@ -234,25 +255,16 @@ TEST_F(hold, killed_revoker_waiting_for_a_change_leaves_at_once)
 	size_t len = NPAGES * self->page;
 	struct patdev_objinfo info = { .pgoff = self->off / self->page };
 	struct change_arg a = { .fd = self->fd, .off = self->off };
-	pid_t mapper, revoker, tid;
+	pid_t mapper, tid;
 	pthread_t th;
 	long holding;
 
-	ASSERT_EQ(0, write_long(HOLD_KNOB, HOLD_MS));
-	mapper = start_mapper(self->off, len, self->go);
-	ASSERT_GT(mapper, 0);
-	ASSERT_EQ(0, wait_value(HOLDING, 1, 10000)) TH_LOG("the mapper never held its mmap");
+	mapper = start_held_mapper(_metadata, self->off, len, self->go);
 	ASSERT_EQ(0, pthread_create(&th, NULL, change_thread, &a));
 	while (!(tid = __atomic_load_n(&a.tid, __ATOMIC_ACQUIRE)))
 		usleep(1000);
 	ASSERT_EQ(0, wait_sleeping(getpid(), tid)) TH_LOG("the change never waited");
-	revoker = fork();
-	ASSERT_GE(revoker, 0);
-	if (revoker == 0)
-		_exit(patdev_destroy(self->fd, self->off, PATDEV_DESTROY_REVOKE) ? errno : 0);
-	ASSERT_EQ(0, wait_sleeping(revoker, revoker)) TH_LOG("the revoker never slept");
-	ASSERT_EQ(0, kill(revoker, SIGKILL));
-	ASSERT_EQ(revoker, waitpid(revoker, NULL, 0));
+	kill_sleeping_revoker(_metadata, self->fd, self->off);
 	holding = read_long(HOLDING);
 	EXPECT_EQ(1, holding) TH_LOG("the killed revoker waited for the change to end");
 	EXPECT_EQ(0, ioctl(self->fd, PATDEV_IOC_OBJINFO, &info)) TH_LOG("the name went");
@@ -274,10 +286,7 @@ TEST_F(hold, change_waits_for_an_unlinked_mapping)
 	size_t len = NPAGES * self->page;
 	pid_t mapper;
 
-	ASSERT_EQ(0, write_long(HOLD_KNOB, HOLD_MS));
-	mapper = start_mapper(self->off, len, self->go);
-	ASSERT_GT(mapper, 0);
-	ASSERT_EQ(0, wait_value(HOLDING, 1, 10000)) TH_LOG("the mapper never held its mmap");
+	mapper = start_held_mapper(_metadata, self->off, len, self->go);
 	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_SET_CACHE, &sc));
 	EXPECT_EQ(0, read_long(HOLDING)) TH_LOG("the change returned while the mapper held on");
 	ASSERT_EQ(1, write(self->go[1], "g", 1));

@@ -23,10 +23,11 @@ static inline void patdev_need_debugfs(const char *path)
 }
 
 /*
- * The module's live objects and pages (<debugfs>/patdev/stats): freed
- * objects and pages are gone from them. Returns 0, or -1 if unreadable.
+ * The module's debugfs stats: live objects and pages (freed ones are gone
+ * from them), and the claims of mmaps and forks it keeps for revocations
+ * and mode changes. Returns 0, or -1 if unreadable.
  */
-static inline int patdev_stats(long *objs, long *pages)
+static inline int patdev_stats_all(long *objs, long *pages, long *claims)
 {
 	FILE *f;
 	int n;
@@ -35,28 +36,24 @@ static inline int patdev_stats(long *objs, long *pages)
 	f = fopen(PATDEV_DEBUGFS "/patdev/stats", "r");
 	if (!f)
 		return -1;
-	n = fscanf(f, "objects %ld pages %ld", objs, pages);
+	n = fscanf(f, "objects %ld pages %ld claims %ld", objs, pages, claims);
 	fclose(f);
-	return n == 2 ? 0 : -1;
+	return n == 3 ? 0 : -1;
 }
 
-/*
- * Claims of mmaps and forks the module keeps for revocations and mode
- * changes (<debugfs>/patdev/stats), or -1 if unreadable.
- */
+static inline int patdev_stats(long *objs, long *pages)
+{
+	long claims;
+
+	return patdev_stats_all(objs, pages, &claims);
+}
+
+/* Live claims, or -1 if unreadable. */
 static inline long patdev_claims(void)
 {
 	long objs, pages, claims;
-	FILE *f;
-	int n;
 
-	patdev_need_debugfs(PATDEV_DEBUGFS "/patdev/stats");
-	f = fopen(PATDEV_DEBUGFS "/patdev/stats", "r");
-	if (!f)
-		return -1;
-	n = fscanf(f, "objects %ld pages %ld claims %ld", &objs, &pages, &claims);
-	fclose(f);
-	return n == 3 ? claims : -1;
+	return patdev_stats_all(&objs, &pages, &claims) ? -1 : claims;
 }
 
 /* Drops @cap from this process's effective and permitted sets. */
