@@ -279,17 +279,18 @@ memfree_kb() {
 	awk '/^MemFree:/ { print $2 }' /proc/meminfo
 }
 
-# Free memory back within 8192 pages (32 MiB) of $1 kB: a coarse guard, as
-# the fuzzer's 100k+ mmaps grow kernel caches and per-CPU free lists that
-# MemFree does not see (drops of 11 MiB on 6.1 and 19 MiB on 7.3 measured
-# with nothing leaked: module page count 0, kmemleak clean in the debug
-# lane), and a direct-map split keeps a page-table page for good. It still
-# catches the loss of a 64 MiB object. The exact checks are the module's
-# own page count (patdev_stress) and the WARN at unload.
+# Free memory back within 12288 pages (48 MiB) of $1 kB: a coarse guard, as
+# the fuzzer's 100k+ mmaps and the stress run's thousands of forked children
+# grow kernel caches and per-CPU free lists that MemFree does not see (drops
+# of 11 to 23 MiB on 6.1, once 37 MiB, and up to 19 MiB on 7.3 measured with
+# nothing leaked: module object, page and claim counts as expected, kmemleak
+# clean in the debug lane), and a direct-map split keeps a page-table page
+# for good. It still catches the loss of a 64 MiB object. The exact checks
+# are the module's own counts (patdev_stress) and the WARN at unload.
 memfree_back() {
 	now=$(memfree_kb)
 	echo "# MemFree before load $1 kB, after unload $now kB"
-	[ $(($1 - now)) -le 32768 ]
+	[ $(($1 - now)) -le 49152 ]
 }
 
 # stress_fuzz SECONDS: a fresh load, the stress run, the fuzzer, unload.
@@ -302,7 +303,7 @@ stress_fuzz() {
 		./selftests/patdev_stress "$1" 4
 	check_run "$label" "fuzz: every answer an errno" ./selftests/patdev_fuzz "$1"
 	check_run "$label" "modprobe -r patdev" modprobe -r patdev
-	check_run "$label" "free memory back within 8192 pages after unload" memfree_back "$free0"
+	check_run "$label" "free memory back within 12288 pages after unload" memfree_back "$free0"
 	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace/module warning" dmesg_clean
 	sed 's/^/#   /' /tmp/patdev-dmesg
 }

@@ -385,8 +385,9 @@ void patdev_obj_drop_claims(struct patdev_obj *obj)
  * from entering anything first (@revoked, @changing). Must not be called
  * with @obj's locks held: a mapper in ->mmap may be waiting for them with
  * its mmap lock held. Each wait lasts as long as another process holds its
- * mmap lock for write: for a claimed mmap, until its prefault notices the
- * revocation or change (at its next 2 MiB batch) and returns.
+ * mmap lock for write: for a claimed mmap, until its ->mmap returns (a
+ * revocation stops its prefault at the next 2 MiB batch; under a change
+ * it runs to its end, and the zap removes what it entered).
  *
  * Return: the number of claims waited for, or -EINTR if @killable and
  * killed (the claims not waited for stay, for the next caller).
