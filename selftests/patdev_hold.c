@@ -33,35 +33,11 @@
 #define HOLD_MS 4000
 #define NPAGES 4
 
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int ret;
-
-	if (!f)
-		return -1;
-	ret = fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
-	return fclose(f) ? -1 : ret;
-}
-
 /* Waits up to @ms for @path to read @want; 0 when it did. */
 static int wait_value(const char *path, long want, int ms)
 {
 	for (; ms > 0; ms -= 5) {
-		if (read_long(path) == want)
+		if (patdev_read_long(path) == want)
 			return 0;
 		usleep(5000);
 	}
@@ -156,7 +132,7 @@ static pid_t start_held_mapper(struct __test_metadata *_metadata, unsigned long 
 {
 	pid_t mapper;
 
-	ASSERT_EQ(0, write_long(HOLD_KNOB, HOLD_MS));
+	ASSERT_EQ(0, patdev_write_long(HOLD_KNOB, HOLD_MS));
 	mapper = start_mapper(off, len, go_pipe);
 	ASSERT_GT(mapper, 0);
 	ASSERT_EQ(0, wait_value(HOLDING, 1, 10000)) TH_LOG("the mapper never held its mmap");
@@ -197,7 +173,7 @@ FIXTURE_TEARDOWN(hold)
 {
 	if (access(HOLD_KNOB, W_OK))
 		return;
-	write_long(HOLD_KNOB, 0);
+	patdev_write_long(HOLD_KNOB, 0);
 	patdev_destroy(self->fd, self->off, 0);
 	close(self->fd);
 	close(self->go[0]);
@@ -219,7 +195,7 @@ TEST_F(hold, killed_revoker_still_revokes_an_unlinked_mapping)
 
 	mapper = start_held_mapper(_metadata, self->off, len, self->go);
 	kill_sleeping_revoker(_metadata, self->fd, self->off);
-	holding = read_long(HOLDING);
+	holding = patdev_read_long(HOLDING);
 	ASSERT_EQ(1, write(self->go[1], "g", 1));
 	ASSERT_EQ(0, exit_code(mapper)) TH_LOG("the mapper kept entries of the revoked object");
 	EXPECT_EQ(0, holding) TH_LOG("the killed revoker left while the mapper held its claim");
@@ -265,7 +241,7 @@ TEST_F(hold, killed_revoker_waiting_for_a_change_leaves_at_once)
 		usleep(1000);
 	ASSERT_EQ(0, wait_sleeping(getpid(), tid)) TH_LOG("the change never waited");
 	kill_sleeping_revoker(_metadata, self->fd, self->off);
-	holding = read_long(HOLDING);
+	holding = patdev_read_long(HOLDING);
 	EXPECT_EQ(1, holding) TH_LOG("the killed revoker waited for the change to end");
 	EXPECT_EQ(0, ioctl(self->fd, PATDEV_IOC_OBJINFO, &info)) TH_LOG("the name went");
 	ASSERT_EQ(0, pthread_join(th, NULL));
@@ -288,7 +264,8 @@ TEST_F(hold, change_waits_for_an_unlinked_mapping)
 
 	mapper = start_held_mapper(_metadata, self->off, len, self->go);
 	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_SET_CACHE, &sc));
-	EXPECT_EQ(0, read_long(HOLDING)) TH_LOG("the change returned while the mapper held on");
+	EXPECT_EQ(0, patdev_read_long(HOLDING))
+		TH_LOG("the change returned while the mapper held on");
 	ASSERT_EQ(1, write(self->go[1], "g", 1));
 	ASSERT_EQ(0, exit_code(mapper)) TH_LOG("the mapper kept entries of the old mode");
 }

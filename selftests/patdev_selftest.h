@@ -56,6 +56,32 @@ static inline long patdev_claims(void)
 	return patdev_stats_all(&objs, &pages, &claims) ? -1 : claims;
 }
 
+/* The number a sysfs or debugfs file holds, or -1 if unreadable. */
+static inline long patdev_read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Writes @v to a sysfs or debugfs file. Returns 0, or -1. */
+static inline int patdev_write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
+	return fclose(f) ? -1 : ret;
+}
+
 /* Drops @cap from this process's effective and permitted sets. */
 static inline int patdev_drop_cap(int cap)
 {

@@ -153,15 +153,9 @@ static int read_segments(unsigned long long base, struct seg *segs, int max)
 static int write_param(const char *name, unsigned int val)
 {
 	char path[128];
-	FILE *f;
-	int ret;
 
 	snprintf(path, sizeof(path), "/sys/module/patdev/parameters/%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	ret = fprintf(f, "%u\n", val) < 0;
-	return fclose(f) || ret ? -1 : 0;
+	return patdev_write_long(path, val);
 }
 
 static int read_param(const char *name)

@@ -245,7 +245,7 @@ ssize_t patdev_write(struct file *file, const char __user *buf, size_t count, lo
 void patdev_test_hold_mmap(void);
 #else
 /*
- * Test builds only (make PATDEV_TEST_HOOKS=1, the debug lane): a mapper
+ * Test builds only (make PATDEV_TEST_HOOKS=y, the debug lane): a mapper
  * holds its mmap lock here for as long as the tests ask, its vma not yet
  * linked, so that the waits for claims can be tested. Nothing otherwise.
  */
