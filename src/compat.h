@@ -72,7 +72,64 @@ static inline vm_fault_t patdev_insert_pfn_pmd(struct vm_fault *vmf, unsigned lo
 #define PATDEV_HUGE	0
 #endif
 
-bool patdev_pmd_leaf(struct mm_struct *mm, unsigned long addr);
+#if PATDEV_HUGE && defined(PATDEV_HAVE_HUGE_PFNMAP_PUD)
+/*
+ * 1 GiB entries in VM_PFNMAP vmas: ->huge_fault(vmf, PUD_ORDER), 6.12 on,
+ * where the architecture has them. pfn_t went in 6.17 for both sizes.
+ */
+#define PATDEV_HUGE_1G	1
+#include <linux/sched/mm.h>
+static inline vm_fault_t patdev_insert_pfn_pud(struct vm_fault *vmf, unsigned long pfn,
+					       bool write)
+{
+#ifdef PATDEV_HAVE_INSERT_PFN_PMD_RAW
+	return vmf_insert_pfn_pud(vmf, pfn, write);
+#else
+	return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
+#endif
+}
+
+/* 6.19 dropped the mm argument of mm_get_unmapped_area(): it is current's. */
+static inline unsigned long patdev_mm_get_unmapped_area(struct file *file, unsigned long addr,
+							 unsigned long len, unsigned long pgoff,
+							 unsigned long flags)
+{
+#ifdef PATDEV_HAVE_MM_GET_UNMAPPED_AREA_NOMM
+	return mm_get_unmapped_area(file, addr, len, pgoff, flags);
+#else
+	return mm_get_unmapped_area(current->mm, file, addr, len, pgoff, flags);
+#endif
+}
+#else
+#define PATDEV_HUGE_1G	0
+#endif
+
+#if defined(PATDEV_HAVE_FOLLOW_PFNMAP) && !defined(PATDEV_HAVE_FOLLOW_PFNMAP_ADDR_MASK)
+/*
+ * The size of the leaf entry mapping @addr, as 6.15's addr_mask tells:
+ * 6.12 to 6.14 map 2 MiB and 1 GiB PFN entries without saying which.
+ * The mmap lock keeps upper page tables from being freed.
+ */
+static inline unsigned long patdev_leaf_size(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud, pudval;
+
+	if (pgd_none(READ_ONCE(*pgd)))
+		return PAGE_SIZE;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d)))
+		return PAGE_SIZE;
+	pud = pud_offset(p4d, addr);
+	pudval = READ_ONCE(*pud);
+	if (pud_none(pudval))
+		return PAGE_SIZE;
+	if (pud_leaf(pudval))
+		return PUD_SIZE;
+	return pmd_leaf(pmdp_get_lockless(pmd_offset(pud, addr))) ? PMD_SIZE : PAGE_SIZE;
+}
+#endif
 
 /**
  * patdev_read_pte() - snapshot the entry mapping @addr in a VM_PFNMAP vma
@@ -80,19 +137,19 @@ bool patdev_pmd_leaf(struct mm_struct *mm, unsigned long addr);
  * @addr: user virtual address inside @vma
  * @pfn: out: page frame number of the 4 KiB page at @addr
  * @entry: out: an entry with the same flag bits, for the pte_*() helpers
- *	(its frame number is not meaningful); a 2 MiB entry's bits are
- *	converted to the 4 KiB layout (PAT moves from bit 12 to bit 7)
- * @huge: out: the entry maps 2 MiB
+ *	(its frame number is not meaningful); a 2 MiB or 1 GiB entry's bits
+ *	are converted to the 4 KiB layout (PAT moves from bit 12 to bit 7)
+ * @size: out: bytes the entry maps: PAGE_SIZE, PMD_SIZE or PUD_SIZE
  *
  * 6.10 changed follow_pte() to take the vma instead of the mm; 6.12
  * replaced it with follow_pfnmap_start()/follow_pfnmap_end(), which hand
- * out the protection bits rather than the entry and see 2 MiB entries too;
- * 6.15 added the size of the entry found (addr_mask).
+ * out the protection bits rather than the entry and see 2 MiB and 1 GiB
+ * entries too; 6.15 added the size of the entry found (addr_mask).
  *
  * Return: 0, or -EINVAL when no entry is present.
  */
 static inline int patdev_read_pte(struct vm_area_struct *vma, unsigned long addr,
-				  unsigned long *pfn, pte_t *entry, bool *huge)
+				  unsigned long *pfn, pte_t *entry, unsigned long *size)
 {
 #if defined(PATDEV_HAVE_FOLLOW_PFNMAP)
 	struct follow_pfnmap_args args = { .vma = vma, .address = addr };
@@ -102,11 +159,12 @@ static inline int patdev_read_pte(struct vm_area_struct *vma, unsigned long addr
 		return ret;
 	*pfn = args.pfn;
 #ifdef PATDEV_HAVE_FOLLOW_PFNMAP_ADDR_MASK
-	*huge = args.addr_mask != PAGE_MASK;
+	*size = ~args.addr_mask + 1;
 #else
-	*huge = patdev_pmd_leaf(vma->vm_mm, addr);
+	*size = patdev_leaf_size(vma->vm_mm, addr);
 #endif
-	*entry = __pte(pgprot_val(*huge ? pgprot_large_2_4k(args.pgprot) : args.pgprot));
+	*entry = __pte(pgprot_val(*size > PAGE_SIZE ? pgprot_large_2_4k(args.pgprot) :
+				  args.pgprot));
 	follow_pfnmap_end(&args);
 	return 0;
 #else
@@ -126,7 +184,7 @@ static inline int patdev_read_pte(struct vm_area_struct *vma, unsigned long addr
 	*entry = *ptep;
 	pte_unmap_unlock(ptep, ptl);
 	*pfn = pte_pfn(*entry);
-	*huge = false;
+	*size = PAGE_SIZE;
 	return 0;
 #endif
 }

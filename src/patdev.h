@@ -37,6 +37,7 @@ struct patdev_obj;
  * @set_cache: give all the object's memory the memory type *@cache
  *	(optional: without it the mode is fixed); on failure *@cache is
  *	the type the memory has afterwards
+ * @cache_ok: may the object have the mode @cache? (with @set_cache)
  */
 struct patdev_obj_ops {
 	int (*pfn)(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn, unsigned long *run);
@@ -44,13 +45,14 @@ struct patdev_obj_ops {
 	unsigned int (*nsegs)(struct patdev_obj *obj);
 	void (*show)(struct patdev_obj *obj, struct seq_file *m);
 	int (*set_cache)(struct patdev_obj *obj, enum patdev_cache *cache);
+	bool (*cache_ok)(struct patdev_obj *obj, enum patdev_cache cache);
 };
 
 /**
  * struct patdev_obj - a mappable object (FreeBSD vm_object analogue)
  * @ref: references: one for its name while it has one, one per vma
  *	mapping it, and short-lived ones of ioctls
- * @kind: anonymous or scatter/gather
+ * @kind: what it reports itself as (&enum patdev_obj_kind)
  * @cache: memory type every mapping of the object gets
  * @npages: size in pages; faults at or past it raise SIGBUS
  * @base: first page offset of the object's range in the offset space
@@ -58,6 +60,8 @@ struct patdev_obj_ops {
  * @readonly: no writable mapping may be made
  * @created: made by PATDEV_IOC_CREATE (counted against the caps)
  * @mmio: device memory, not RAM: mapping it is guarded as /dev/mem is
+ * @revocable: its entries may be revoked or change mode, so mappers that
+ *	enter entries out of a zap's reach claim it (patdev_obj_claim())
  * @named: mmap and OBJINFO may still find it (space_lock)
  * @revoked: its entries were removed everywhere; faults SIGBUS
  * @changing: a cache-mode change is under way: mmaps do not prefault
@@ -95,6 +99,7 @@ struct patdev_obj {
 	bool readonly;
 	bool created;
 	bool mmio;
+	bool revocable;
 	bool named;
 	bool revoked;
 	bool changing;
@@ -116,7 +121,6 @@ void patdev_obj_init(struct patdev_obj *obj, enum patdev_obj_kind kind,
 		     enum patdev_cache cache, pgoff_t npages,
 		     const struct patdev_obj_ops *ops);
 struct patdev_obj *patdev_obj_get(struct patdev_obj *obj);
-struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff, pgoff_t create_npages);
 pgoff_t patdev_obj_index(struct vm_area_struct *vma, unsigned long addr);
 void patdev_obj_put(struct patdev_obj *obj);
 pgprot_t patdev_obj_pgprot(const struct patdev_obj *obj, pgprot_t prot);
@@ -144,8 +148,12 @@ int patdev_space_init(void);
 void patdev_space_exit(void);
 void patdev_space_open(struct file *file);
 int patdev_space_add(struct patdev_obj *obj);
+int patdev_space_add_phase(struct patdev_obj *obj, unsigned long phase);
 void patdev_space_remove(struct patdev_obj *obj);
 struct patdev_obj *patdev_space_lookup(pgoff_t pgoff);
+typedef struct patdev_obj *(*patdev_name_fn)(pgoff_t create_npages);
+void patdev_space_set_name(pgoff_t pgoff, patdev_name_fn fn);
+struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff, pgoff_t create_npages);
 void patdev_space_name(struct patdev_obj *obj, struct patdev_file *owner);
 int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke);
 int patdev_space_owner_check(struct patdev_file *owner, struct patdev_obj *obj);
@@ -183,18 +191,17 @@ enum patdev_cache patdev_pat_effective(enum patdev_cache want);
 /* patdev_ram.c: RAM objects, made of physically contiguous chunks */
 struct patdev_obj *patdev_ram_obj_create(enum patdev_obj_kind kind, pgoff_t npages,
 					 enum patdev_cache cache, const u8 *orders,
-					 unsigned int norders);
+					 unsigned int norders, void (*freed)(pgoff_t npages));
 
 /* patdev_anon.c: the shared anonymous object at offset 0 */
 extern unsigned int patdev_anon_max_mb;
-struct patdev_obj *patdev_anon_get_shared(pgoff_t npages);
+void patdev_anon_init(void);
 struct patdev_obj *patdev_anon_get(void);
 void patdev_anon_exit(void);
 
 /* patdev_sg.c: the scatter/gather object at offset PAGE_SIZE */
 int patdev_sg_init(void);
 void patdev_sg_exit(void);
-struct patdev_obj *patdev_sg_get(void);
 
 /* patdev_sg.c: an OBJT_SG object over @sg, whose memory @backing owns */
 struct patdev_sglist;
@@ -204,15 +211,24 @@ struct patdev_sglist;
  * @release: called with the object's data when the object is freed
  * @set_cache: give the memory another memory type, as
  *	&patdev_obj_ops.set_cache (NULL: the type is fixed)
+ * @cache_ok: as &patdev_obj_ops.cache_ok (with @set_cache)
  */
 struct patdev_backing {
 	void (*release)(void *data);
 	int (*set_cache)(void *data, enum patdev_cache *cache);
+	bool (*cache_ok)(enum patdev_cache cache);
 };
 
 struct patdev_obj *patdev_sg_obj_create(enum patdev_obj_kind kind, struct patdev_sglist *sg,
 					enum patdev_cache cache,
 					const struct patdev_backing *backing, void *data);
+
+/* patdev_bar.c, patdev_pci.c: PCI devices' memory BARs */
+struct pci_dev;
+struct patdev_obj *patdev_bar_obj_create(struct pci_dev *pdev, int bar);
+void patdev_bar_obj_gone(struct patdev_obj *obj);
+int patdev_pci_init(void);
+void patdev_pci_exit(void);
 
 /* patdev_track.c: NetBSD's per-page modified/referenced state */
 extern bool patdev_track_named;
@@ -234,7 +250,6 @@ long patdev_ioctl_set_cache(struct patdev_file *pfile, void __user *arg);
 /* patdev_create.c: objects made on request */
 long patdev_ioctl_create(struct patdev_file *pfile, void __user *arg);
 long patdev_ioctl_destroy(struct patdev_file *pfile, void __user *arg);
-void patdev_create_uncharge(struct patdev_obj *obj);
 
 /* patdev_rw.c: read()/write() of the anonymous object's bytes */
 ssize_t patdev_read(struct file *file, char __user *buf, size_t count, loff_t *ppos);
@@ -271,6 +286,7 @@ struct patdev_file {
 
 /* patdev_mmap.c */
 bool patdev_is_vma(const struct vm_area_struct *vma);
+int patdev_mmio_allowed(void);
 int patdev_mmap(struct file *file, struct vm_area_struct *vma);
 unsigned long patdev_get_unmapped_area(struct file *file, unsigned long addr,
 				       unsigned long len, unsigned long pgoff,
@@ -279,9 +295,13 @@ int patdev_range_check(struct mm_struct *mm, u64 addr, u64 len, bool access, boo
 		       unsigned long *start, unsigned long *end);
 unsigned long patdev_vma_obj_end(struct vm_area_struct *vma);
 
-/* patdev_fill.c: entering pages, in batches and as 2 MiB entries */
-bool patdev_huge_slot(struct vm_area_struct *vma, unsigned long haddr, unsigned long *pfn);
+/* patdev_fill.c: entering pages, in batches and as 2 MiB and 1 GiB entries */
+bool patdev_pmd_leaf(struct mm_struct *mm, unsigned long addr);
+bool patdev_pud_leaf(struct mm_struct *mm, unsigned long addr);
+bool patdev_huge_slot(struct vm_area_struct *vma, unsigned long haddr, unsigned long size,
+		      unsigned long *pfn);
 bool patdev_pmd_none(struct mm_struct *mm, unsigned long addr);
+bool patdev_pud_none(struct mm_struct *mm, unsigned long addr);
 int patdev_fill_after(struct vm_area_struct *vma, unsigned long addr, unsigned long end,
 		      pgprot_t prot, bool mark);
 int patdev_fill(struct vm_area_struct *vma, unsigned long start, unsigned long end,
@@ -299,13 +319,17 @@ long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg, size_t size
 long patdev_ioctl_range_query(void __user *arg, size_t size);
 /*
  * ABI 0.3's QUERY and RANGE_QUERY: the answers of 0.4 without the entry
- * size (@size, @huge), whose place held @reserved.
+ * size (@size, @huge), whose place held @reserved. ABI 0.5's RANGE_QUERY:
+ * the answer of 0.6 without @huge_1g, whose place held @reserved.
  */
 #define PATDEV_QUERY_SIZE_0_3		offsetof(struct patdev_query, reserved)
-#define PATDEV_RANGE_QUERY_SIZE_0_3	offsetof(struct patdev_range_query, reserved)
+#define PATDEV_RANGE_QUERY_SIZE_0_3	offsetof(struct patdev_range_query, huge_1g)
+#define PATDEV_RANGE_QUERY_SIZE_0_5	offsetof(struct patdev_range_query, reserved)
 #define PATDEV_IOC_QUERY_0_3		_IOC(_IOC_READ | _IOC_WRITE, PATDEV_IOC_MAGIC, 0x01, \
 					     PATDEV_QUERY_SIZE_0_3)
 #define PATDEV_IOC_RANGE_QUERY_0_3	_IOC(_IOC_READ | _IOC_WRITE, PATDEV_IOC_MAGIC, 0x04, \
 					     PATDEV_RANGE_QUERY_SIZE_0_3)
+#define PATDEV_IOC_RANGE_QUERY_0_5	_IOC(_IOC_READ | _IOC_WRITE, PATDEV_IOC_MAGIC, 0x04, \
+					     PATDEV_RANGE_QUERY_SIZE_0_5)
 
 #endif /* _PATDEV_H */

@@ -28,7 +28,7 @@ static DEFINE_MUTEX(anon_lock);
  *
  * Return: a new reference to the object, or an ERR_PTR.
  */
-struct patdev_obj *patdev_anon_get_shared(pgoff_t npages)
+static struct patdev_obj *patdev_anon_get_shared(pgoff_t npages)
 {
 	struct patdev_obj *obj;
 
@@ -41,7 +41,7 @@ struct patdev_obj *patdev_anon_get_shared(pgoff_t npages)
 		}
 		/* WC, or UC- where the CPU has no WC (PAT off). */
 		obj = patdev_ram_obj_create(PATDEV_OBJ_ANON, npages,
-					    patdev_pat_effective(PATDEV_CACHE_WC), NULL, 0);
+					    patdev_pat_effective(PATDEV_CACHE_WC), NULL, 0, NULL);
 		if (IS_ERR(obj))
 			goto out;
 		if (READ_ONCE(patdev_track_named) && patdev_track_init(obj)) {
@@ -74,8 +74,20 @@ struct patdev_obj *patdev_anon_get(void)
 	return obj;
 }
 
+/* Offset 0: made by its first mmap, which sizes it. */
+static struct patdev_obj *patdev_anon_name(pgoff_t create_npages)
+{
+	return create_npages ? patdev_anon_get_shared(create_npages) : patdev_anon_get();
+}
+
+void patdev_anon_init(void)
+{
+	patdev_space_set_name(PATDEV_PGOFF_ANON, patdev_anon_name);
+}
+
 void patdev_anon_exit(void)
 {
+	patdev_space_set_name(PATDEV_PGOFF_ANON, NULL);
 	/* No mapping can exist here: each holds the file, hence the module. */
 	patdev_obj_put(patdev_space_forget(anon_shared));
 	anon_shared = NULL;

@@ -66,8 +66,7 @@ long patdev_ioctl_set_cache(struct patdev_file *pfile, void __user *arg)
 
 	if (copy_from_user(&sc, arg, sizeof(sc)))
 		return -EFAULT;
-	if (sc.reserved || !PAGE_ALIGNED(sc.offset) || sc.cache > PATDEV_CACHE_WP ||
-	    !patdev_cache_supported(sc.cache))
+	if (sc.reserved || !PAGE_ALIGNED(sc.offset) || sc.cache > PATDEV_CACHE_WP)
 		return -EINVAL;
 	/*
 	 * As for PATDEV_IOC_DESTROY: the module's own objects keep the modes
@@ -85,11 +84,16 @@ long patdev_ioctl_set_cache(struct patdev_file *pfile, void __user *arg)
 		ret = -ENXIO;
 		goto out;
 	}
-	ret = patdev_space_owner_check(pfile, obj);
+	/* Device memory is root's to change, as it is root's to map. */
+	ret = obj->mmio ? patdev_mmio_allowed() : patdev_space_owner_check(pfile, obj);
 	if (ret)
 		goto out;
-	if (obj->mmio || !obj->ops->set_cache) {
+	if (!obj->ops->set_cache) {
 		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	if (!obj->ops->cache_ok(obj, sc.cache)) {
+		ret = -EINVAL;
 		goto out;
 	}
 	ret = mutex_lock_killable(&obj->mode_lock);

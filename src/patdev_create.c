@@ -43,19 +43,13 @@ static int patdev_create_charge(pgoff_t npages)
 	return ret;
 }
 
-static void patdev_create_uncharge_pages(pgoff_t npages)
+/* As a created object's memory is freed, or its creation fails. */
+static void patdev_create_uncharge(pgoff_t npages)
 {
 	spin_lock(&charge_lock);
 	nr_created--;
 	created_pages -= npages;
 	spin_unlock(&charge_lock);
-}
-
-/* As a created object is freed. */
-void patdev_create_uncharge(struct patdev_obj *obj)
-{
-	if (obj->created)
-		patdev_create_uncharge_pages(obj->npages);
 }
 
 long patdev_ioctl_create(struct patdev_file *pfile, void __user *arg)
@@ -93,13 +87,15 @@ long patdev_ioctl_create(struct patdev_file *pfile, void __user *arg)
 	if (ret)
 		return ret;
 	obj = patdev_ram_obj_create(c.kind, npages, patdev_pat_effective(c.cache),
-				    c.kind == PATDEV_OBJ_SG ? &order : NULL, 1);
+				    c.kind == PATDEV_OBJ_SG ? &order : NULL, 1,
+				    patdev_create_uncharge);
 	if (IS_ERR(obj)) {
-		patdev_create_uncharge_pages(npages);
+		patdev_create_uncharge(npages);
 		return PTR_ERR(obj);
 	}
 	/* From here on, freeing the object uncharges it. */
 	obj->created = true;
+	obj->revocable = true;
 	obj->readonly = c.flags & PATDEV_CREATE_READONLY;
 	if (c.flags & PATDEV_CREATE_TRACK) {
 		ret = patdev_track_init(obj);

@@ -60,32 +60,54 @@ bool patdev_pmd_leaf(struct mm_struct *mm, unsigned long addr)
 }
 
 /**
- * patdev_huge_slot() - may the 2 MiB slot at @haddr get one 2 MiB entry?
+ * patdev_pud_leaf() - is @addr mapped by a 1 GiB entry?
+ * @mm: the mm, mmap lock held
+ * @addr: user address
+ *
+ * Return: true when the entry of @addr's 1 GiB slot is a leaf.
+ */
+bool patdev_pud_leaf(struct mm_struct *mm, unsigned long addr)
+{
+#if PATDEV_HUGE_1G
+	pud_t *pud = patdev_pud_of(mm, addr);
+
+	return pud && pud_leaf(READ_ONCE(*pud));
+#else
+	return false;
+#endif
+}
+
+/**
+ * patdev_huge_slot() - may the slot at @haddr get one entry of @size?
  * @vma: a patdev vma
- * @haddr: 2 MiB-aligned user address
+ * @haddr: user address aligned to @size
+ * @size: PMD_SIZE or PUD_SIZE
  * @pfn: out: the first frame of the slot
  *
- * Only if the slot lies inside the vma and the object and its pages are
- * one physically contiguous, 2 MiB-aligned run.
+ * Only if the kernel has such entries, the slot lies inside the vma and
+ * the object, and its pages are one physically contiguous run aligned to
+ * @size.
  *
  * Return: true if it may.
  */
-bool patdev_huge_slot(struct vm_area_struct *vma, unsigned long haddr, unsigned long *pfn)
+bool patdev_huge_slot(struct vm_area_struct *vma, unsigned long haddr, unsigned long size,
+		      unsigned long *pfn)
 {
 	struct patdev_obj *obj = vma->vm_private_data;
-	unsigned long run;
+	unsigned long run, pages = size >> PAGE_SHIFT;
 	pgoff_t idx;
 
+	if (!(size == PMD_SIZE ? PATDEV_HUGE : PATDEV_HUGE_1G))
+		return false;
 	/* A tracked object's state is per page: it gets 4 KiB entries only. */
-	if (!PATDEV_HUGE || patdev_obj_tracked(obj) || haddr < vma->vm_start ||
-	    vma->vm_end - haddr < PMD_SIZE)
+	if (patdev_obj_tracked(obj) || haddr < vma->vm_start || vma->vm_end - haddr < size)
 		return false;
 	idx = patdev_obj_index(vma, haddr);
-	if (idx >= obj->npages || obj->npages - idx < PTRS_PER_PMD)
+	if (idx >= obj->npages || obj->npages - idx < pages)
 		return false;
 	if (patdev_obj_run(obj, idx, pfn, &run))
 		return false;
-	return run >= PTRS_PER_PMD && IS_ALIGNED(*pfn, PTRS_PER_PMD);
+	return run >= pages && IS_ALIGNED(*pfn, pages);
 }
 
 /**
@@ -93,15 +115,35 @@ bool patdev_huge_slot(struct vm_area_struct *vma, unsigned long haddr, unsigned 
  * @mm: the mm, mmap lock held
  * @addr: user address
  *
- * Return: true when no page table and no 2 MiB entry covers @addr.
+ * Return: true when no page table, no 2 MiB and no 1 GiB entry covers
+ * @addr.
  */
 bool patdev_pmd_none(struct mm_struct *mm, unsigned long addr)
 {
 	pud_t *pud = patdev_pud_of(mm, addr);
+	pud_t val;
 
-	if (!pud || pud_none(READ_ONCE(*pud)))
+	if (!pud)
 		return true;
-	return pmd_none(READ_ONCE(*pmd_offset(pud, addr)));
+	val = READ_ONCE(*pud);
+	if (pud_none(val))
+		return true;
+	/* Under a 1 GiB entry there is no table to look at. */
+	return !pud_leaf(val) && pmd_none(READ_ONCE(*pmd_offset(pud, addr)));
+}
+
+/**
+ * patdev_pud_none() - is the 1 GiB slot of @addr empty?
+ * @mm: the mm, mmap lock held
+ * @addr: user address
+ *
+ * Return: true when nothing is mapped in @addr's 1 GiB slot.
+ */
+bool patdev_pud_none(struct mm_struct *mm, unsigned long addr)
+{
+	pud_t *pud = patdev_pud_of(mm, addr);
+
+	return !pud || pud_none(READ_ONCE(*pud));
 }
 
 struct patdev_fill {
@@ -154,13 +196,12 @@ int patdev_fill_after(struct vm_area_struct *vma, unsigned long addr, unsigned l
 		      pgprot_t prot, bool mark)
 {
 	struct patdev_fill f = { .vma = vma, .obj = vma->vm_private_data, .mark = mark };
-	unsigned long pfn, from = mark ? addr : addr + PAGE_SIZE;
+	unsigned long pfn, size, from = mark ? addr : addr + PAGE_SIZE;
 	pte_t entry;
-	bool huge;
 
 	if (end <= from)
 		return 0;
-	if (patdev_read_pte(vma, addr, &pfn, &entry, &huge) || huge)
+	if (patdev_read_pte(vma, addr, &pfn, &entry, &size) || size != PAGE_SIZE)
 		return -EFAULT;
 	/* No helper swaps only the cache bits of a protection. */
 	f.prot = __pgprot((pgprot_val(prot) & ~_PAGE_CACHE_MASK) |
@@ -178,7 +219,8 @@ int patdev_fill_after(struct vm_area_struct *vma, unsigned long addr, unsigned l
  * @mark: as for patdev_fill_after()
  *
  * Caller holds the object's revoke_lock for read and its populate_lock.
- * Pages already mapped keep their entries; a 2 MiB entry maps them all.
+ * Pages already mapped keep their entries; a 2 MiB or 1 GiB entry maps
+ * them all.
  *
  * Return: 0, -ENOMEM or -EFAULT.
  */
@@ -188,7 +230,7 @@ int patdev_fill(struct vm_area_struct *vma, unsigned long start, unsigned long e
 	unsigned long pfn;
 	vm_fault_t ret;
 
-	if (patdev_pmd_leaf(vma->vm_mm, start))
+	if (patdev_pud_leaf(vma->vm_mm, start) || patdev_pmd_leaf(vma->vm_mm, start))
 		return 0;
 	if (patdev_obj_pfn(vma->vm_private_data, patdev_obj_index(vma, start), &pfn))
 		return -EFAULT;

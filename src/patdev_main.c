@@ -26,7 +26,8 @@ static long patdev_ioctl_version(void __user *arg)
 		.features = PATDEV_FEAT_QUERY | PATDEV_FEAT_OBJINFO | PATDEV_FEAT_RW |
 			    PATDEV_FEAT_PREFAULT | PATDEV_FEAT_CREATE |
 			    (PATDEV_HUGE ? PATDEV_FEAT_HUGE : 0) |
-			    PATDEV_FEAT_MR | PATDEV_FEAT_SET_CACHE,
+			    PATDEV_FEAT_MR | PATDEV_FEAT_SET_CACHE | PATDEV_FEAT_BAR |
+			    (PATDEV_HUGE_1G ? PATDEV_FEAT_HUGE_1G : 0),
 	};
 
 	return copy_to_user(arg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -82,6 +83,7 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return patdev_ioctl_prefault(uarg);
 	case PATDEV_IOC_RANGE_QUERY:
 	case PATDEV_IOC_RANGE_QUERY_0_3:
+	case PATDEV_IOC_RANGE_QUERY_0_5:
 		return patdev_ioctl_range_query(uarg, _IOC_SIZE(cmd));
 	case PATDEV_IOC_SET_MMAP_FLAGS:
 		return patdev_ioctl_set_mmap_flags(file->private_data, uarg);
@@ -129,18 +131,24 @@ static int __init patdev_init(void)
 	ret = patdev_space_init();
 	if (ret)
 		return ret;
+	patdev_anon_init();
 	ret = patdev_sg_init();
 	if (ret)
-		goto err_space;
+		goto err_sg;
 	patdev_misc.mode = patdev_mode & 0777;
 	ret = misc_register(&patdev_misc);
 	if (ret)
 		goto err_sg;
+	ret = patdev_pci_init();
+	if (ret)
+		goto err_misc;
 	patdev_debugfs_init();
 	return 0;
+err_misc:
+	misc_deregister(&patdev_misc);
 err_sg:
 	patdev_sg_exit();
-err_space:
+	patdev_anon_exit();
 	patdev_space_exit();
 	return ret;
 }
@@ -148,6 +156,8 @@ err_space:
 static void __exit patdev_exit(void)
 {
 	patdev_debugfs_exit();
+	/* Unbinds the devices: their objects are revoked and gone. */
+	patdev_pci_exit();
 	misc_deregister(&patdev_misc);
 	patdev_anon_exit();
 	patdev_sg_exit();

@@ -7,6 +7,7 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/security.h>
@@ -54,7 +55,7 @@ static void patdev_vm_open(struct vm_area_struct *vma)
 	 * write-locked by the fork, so it gains no entry meanwhile. ->open
 	 * returns nothing, so the claim's few bytes may not fail.
 	 */
-	if (!PATDEV_HUGE || !obj->created || patdev_obj_tracked(obj))
+	if (!PATDEV_HUGE || !obj->revocable || patdev_obj_tracked(obj))
 		return;
 	parent = patdev_fork_parent(vma);
 	if (!parent)
@@ -100,8 +101,9 @@ static vm_fault_t patdev_vm_fault(struct vm_fault *vmf)
 	}
 	prot = patdev_obj_vma_prot(obj, vma->vm_page_prot);
 	mutex_lock(&obj->populate_lock);
-	/* Another thread's 2 MiB entry took the slot meanwhile: retry. */
-	if (patdev_pmd_leaf(vma->vm_mm, vmf->address)) {
+	/* Another thread's 2 MiB or 1 GiB entry took the slot meanwhile: retry. */
+	if (patdev_pud_leaf(vma->vm_mm, vmf->address) ||
+	    patdev_pmd_leaf(vma->vm_mm, vmf->address)) {
 		ret = VM_FAULT_NOPAGE;
 		goto unlock;
 	}
@@ -127,22 +129,58 @@ out:
 
 #if PATDEV_HUGE
 /*
- * A 2 MiB entry for the faulting slot where one physical run backs it all
- * (patdev_huge_slot()); anywhere else the core falls back to ->fault.
- * The entry gets vm_page_prot, already of the object's mode, and PAT
- * answers for the slot's first frame: the object keeps all its pages on
- * one memtype, so that answer holds for the whole slot.
+ * Under populate_lock nobody else makes a page table or a huge entry in
+ * the slot: an empty slot stays empty until the entry is in, and a huge
+ * entry of ours stays one (only munmap, mprotect and revocation remove it,
+ * and each excludes this fault), so a write insert never meets a table. A
+ * write to our read-only huge entry (write-notify, soft-dirty) makes it
+ * writable and dirty in place; answering FALLBACK there would let the core
+ * replace it by a table for good. A table means smaller entries.
+ */
+static vm_fault_t patdev_insert_huge(struct vm_fault *vmf, unsigned long pfn,
+				     unsigned long size, bool write)
+{
+#if PATDEV_HUGE_1G
+	if (size == PUD_SIZE) {
+		pud_t pud = READ_ONCE(*vmf->pud);
+
+		if (pud_none(pud) || (write && pud_leaf(pud)))
+			return patdev_insert_pfn_pud(vmf, pfn, write);
+		/* Another thread's entry: the access is retried. */
+		return pud_leaf(pud) ? VM_FAULT_NOPAGE : VM_FAULT_FALLBACK;
+	}
+#endif
+	{
+		pmd_t pmd = pmdp_get_lockless(vmf->pmd);
+
+		if (pmd_none(pmd) || (write && pmd_leaf(pmd)))
+			return patdev_insert_pfn_pmd(vmf, pfn, write);
+		return VM_FAULT_FALLBACK;
+	}
+}
+
+/*
+ * A 2 MiB or 1 GiB entry for the faulting slot where one physical run
+ * backs it all (patdev_huge_slot()); anywhere else the core falls back to
+ * smaller entries. The entry gets vm_page_prot, already of the object's
+ * mode, and PAT answers for the slot's first frame: the object keeps all
+ * its memory on one memtype, so that answer holds for the whole slot.
  */
 static vm_fault_t patdev_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct patdev_obj *obj = vma->vm_private_data;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
-	unsigned long pfn;
+	unsigned long pfn, size;
 	vm_fault_t ret;
-	pmd_t pmd;
 
-	if (order != PMD_ORDER || !patdev_huge_slot(vma, vmf->address & PMD_MASK, &pfn))
+	if (order == PMD_ORDER)
+		size = PMD_SIZE;
+	else if (PATDEV_HUGE_1G && order == PUD_ORDER)
+		size = PUD_SIZE;
+	else
+		return VM_FAULT_FALLBACK;
+	if (!patdev_huge_slot(vma, vmf->address & ~(size - 1), size, &pfn))
 		return VM_FAULT_FALLBACK;
 	down_read(&obj->revoke_lock);
 	if (obj->revoked) {
@@ -150,11 +188,11 @@ static vm_fault_t patdev_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 		goto out;
 	}
 	/*
-	 * vmf_insert_pfn_pmd() takes vm_page_prot, whose cache bits date
-	 * from this vma's mmap. With PAT, the insert replaces them by the
-	 * memtype of the object's RAM, which a mode change set; without PAT
-	 * nothing does, so after a change such a vma gets 4 KiB entries,
-	 * which take the object's mode of now (patdev_obj_vma_prot()).
+	 * The insert takes vm_page_prot, whose cache bits date from this
+	 * vma's mmap. With PAT, the insert replaces them by the memtype of
+	 * the object's memory, which a mode change set; without PAT nothing
+	 * does, so after a change such a vma gets 4 KiB entries, which take
+	 * the object's mode of now (patdev_obj_vma_prot()).
 	 */
 	if (!pat_enabled() && pgprot_val(patdev_obj_vma_prot(obj, vma->vm_page_prot)) !=
 			      pgprot_val(vma->vm_page_prot)) {
@@ -162,21 +200,7 @@ static vm_fault_t patdev_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 		goto out;
 	}
 	mutex_lock(&obj->populate_lock);
-	/*
-	 * Under populate_lock nobody else makes a page table or a 2 MiB entry
-	 * here: an empty slot stays empty until the entry is in, and a 2 MiB
-	 * entry of ours stays one (only munmap, mprotect and revocation remove
-	 * it, and each excludes this fault), so a write insert never meets a
-	 * page table. A write to our read-only 2 MiB entry (write-notify,
-	 * soft-dirty) makes it writable and dirty in place; answering FALLBACK
-	 * there would let the core replace it by a page table for good. A page
-	 * table means 4 KiB entries.
-	 */
-	pmd = pmdp_get_lockless(vmf->pmd);
-	if (pmd_none(pmd) || (write && pmd_leaf(pmd)))
-		ret = patdev_insert_pfn_pmd(vmf, pfn, write);
-	else
-		ret = VM_FAULT_FALLBACK;
+	ret = patdev_insert_huge(vmf, pfn, size, write);
 	mutex_unlock(&obj->populate_lock);
 out:
 	up_read(&obj->revoke_lock);
@@ -205,6 +229,18 @@ static const struct vm_operations_struct patdev_tracked_vm_ops = {
 	.pfn_mkwrite = patdev_track_pfn_mkwrite,
 };
 
+/**
+ * patdev_mmio_allowed() - may the caller map or change device memory?
+ *
+ * Device memory is guarded as /dev/mem is: CAP_SYS_RAWIO, and no lockdown.
+ *
+ * Return: 0, -EPERM, or lockdown's answer.
+ */
+int patdev_mmio_allowed(void)
+{
+	return capable(CAP_SYS_RAWIO) ? security_locked_down(LOCKDOWN_DEV_MEM) : -EPERM;
+}
+
 bool patdev_is_vma(const struct vm_area_struct *vma)
 {
 	return vma->vm_ops == &patdev_vm_ops || vma->vm_ops == &patdev_tracked_vm_ops;
@@ -232,9 +268,8 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	obj = patdev_obj_lookup(vma->vm_pgoff, vma_pages(vma));
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	/* Device memory is guarded as /dev/mem is. */
 	if (obj->mmio) {
-		int ret = capable(CAP_SYS_RAWIO) ? security_locked_down(LOCKDOWN_DEV_MEM) : -EPERM;
+		int ret = patdev_mmio_allowed();
 
 		if (ret) {
 			patdev_obj_put(obj);
@@ -271,11 +306,11 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!prefault || patdev_obj_tracked(obj))
 		return 0;
 	/*
-	 * Only created objects can be revoked or change mode (see
+	 * Only created objects and BARs can be revoked or change mode (see
 	 * patdev_obj_claim()); once a mode change is under way, a new mmap
 	 * leaves its pages to faults, which wait for the change.
 	 */
-	n = obj->created ? patdev_obj_claim(obj, vma->vm_mm, GFP_KERNEL) : 0;
+	n = obj->revocable ? patdev_obj_claim(obj, vma->vm_mm, GFP_KERNEL) : 0;
 	if (!n && READ_ONCE(obj->changing))
 		return 0;
 	if (!n)
@@ -297,6 +332,26 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	return n;
 }
 
+#if PATDEV_HUGE_1G
+/*
+ * An address congruent to @pgoff modulo 1 GiB, for a mapping of at least
+ * 1 GiB: as the core's THP alignment does for 2 MiB, by asking for 1 GiB
+ * more and moving up inside it. 0 where that cannot be had.
+ */
+static unsigned long patdev_unmapped_area_1g(struct file *file, unsigned long len,
+					     unsigned long pgoff, unsigned long flags)
+{
+	unsigned long off = pgoff << PAGE_SHIFT, pad = len + PUD_SIZE, addr;
+
+	if (len < PUD_SIZE || pad < len || pgoff > ULONG_MAX >> PAGE_SHIFT)
+		return 0;
+	addr = patdev_mm_get_unmapped_area(file, 0, pad, 0, flags);
+	if (IS_ERR_VALUE(addr))
+		return 0;
+	return addr + ((off - addr) & (PUD_SIZE - 1));
+}
+#endif
+
 /**
  * patdev_get_unmapped_area() - where an mmap without MAP_FIXED goes
  * @file: a patdev file
@@ -305,12 +360,13 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
  * @pgoff: page offset asked for
  * @flags: mmap flags
  *
- * 2 MiB entries need the mapping's 2 MiB slots to line up with the
- * object's: an unhinted mapping of at least 2 MiB is placed at an address
- * congruent to its offset modulo 2 MiB. 6.12 did that for any file; 6.13
- * keeps it for anonymous memory only, so the driver asks for it. The two
- * names are aligned as the first page of the object's range, which is
- * what ->mmap rewrites them to.
+ * Huge entries need the mapping's slots to line up with the object's: an
+ * unhinted mapping of at least 1 GiB is placed at an address congruent to
+ * its offset modulo 1 GiB (BAR objects' ranges are placed so that their
+ * 1 GiB-aligned memory falls on such slots), one of at least 2 MiB modulo
+ * 2 MiB. 6.12 did the latter for any file; 6.13 keeps it for anonymous
+ * memory only, so the driver asks for it. The two names are aligned as the
+ * first page of the object's range, which is what ->mmap rewrites them to.
  *
  * Return: the address, or a negative errno.
  */
@@ -320,6 +376,14 @@ unsigned long patdev_get_unmapped_area(struct file *file, unsigned long addr,
 {
 	if (pgoff < PATDEV_PGOFF_FIRST_RANGE)
 		pgoff = 0;
+#if PATDEV_HUGE_1G
+	if (!addr && !(flags & MAP_FIXED)) {
+		unsigned long ret = patdev_unmapped_area_1g(file, len, pgoff, flags);
+
+		if (ret)
+			return ret;
+	}
+#endif
 	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
 }
 

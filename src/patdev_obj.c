@@ -44,7 +44,6 @@ static void patdev_obj_release(struct kref *ref)
 	/* Out of the offset space first: nothing may find it from here on. */
 	patdev_space_remove(obj);
 	patdev_obj_drop_claims(obj);
-	patdev_create_uncharge(obj);
 	patdev_track_free(obj);
 	mutex_destroy(&obj->populate_lock);
 	mutex_destroy(&obj->mode_lock);
@@ -154,32 +153,6 @@ pgoff_t patdev_obj_index(struct vm_area_struct *vma, unsigned long addr)
 	return linear_page_index(vma, addr) - obj->base;
 }
 
-/**
- * patdev_obj_lookup() - the object an mmap page offset names
- * @pgoff: PATDEV_PGOFF_ANON, PATDEV_PGOFF_SG, or a page of an object's
- *	own range
- * @create_npages: for PATDEV_PGOFF_ANON: create the shared object with
- *	this many pages if it does not exist yet; 0: do not
- *
- * Return: a new reference; ERR_PTR(-ENOENT) for the anonymous object
- * before the first mmap creates it, ERR_PTR(-ENXIO) for an offset naming
- * nothing, ERR_PTR(-EINTR) if killed while waiting for a first mmap to
- * finish, ERR_PTR(-ENOMEM) if the shared object cannot be created.
- */
-struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff, pgoff_t create_npages)
-{
-	switch (pgoff) {
-	case PATDEV_PGOFF_ANON:
-		return create_npages ? patdev_anon_get_shared(create_npages) : patdev_anon_get();
-	case PATDEV_PGOFF_SG:
-		return patdev_sg_get();
-	default:
-		if (pgoff < PATDEV_PGOFF_FIRST_RANGE)
-			return ERR_PTR(-ENXIO);
-		return patdev_space_lookup(pgoff);
-	}
-}
-
 /* Answers @info for the object @info->pgoff names; the rest is output. */
 static int patdev_objinfo_fill(struct patdev_objinfo *info)
 {
@@ -198,7 +171,8 @@ static int patdev_objinfo_fill(struct patdev_objinfo *info)
 	info->nsegs = obj->ops->nsegs ? obj->ops->nsegs(obj) : 0;
 	info->flags = (obj->readonly ? PATDEV_OBJ_READONLY : 0) |
 		      (obj->created ? PATDEV_OBJ_CREATED : 0) |
-		      (patdev_obj_tracked(obj) ? PATDEV_OBJ_TRACKED : 0);
+		      (patdev_obj_tracked(obj) ? PATDEV_OBJ_TRACKED : 0) |
+		      (obj->mmio ? PATDEV_OBJ_MMIO : 0);
 	info->base_pgoff = obj->base;
 	for (i = 0; i < PATDEV_CHUNK_ORDERS; i++)
 		info->chunks[i] = obj->chunks[i];

@@ -35,15 +35,16 @@ static pgprot_t patdev_prefault_prot(struct vm_area_struct *vma, bool write)
 }
 
 /*
- * A 2 MiB entry for the empty slot at @haddr, made by the fault path
+ * A huge entry for the empty slot at @haddr, made by the fault path
  * itself: the core allocates the upper page tables (their allocators are
  * not exported) and calls ->huge_fault, as a user fault would. For @dirty,
  * a write fault makes the entry writable, dirty and young; otherwise it is
  * clean, and writable only if the vma's protection is (as for 4 KiB
- * entries). Answers 0 also when the core declines 2 MiB (the THP setting
- * on some kernels, MADV_NOHUGEPAGE, PR_SET_THP_DISABLE): ->fault then
- * entered the first pages of the slot, and the caller fills the rest.
- * The fault is accounted as one (PGFAULT, the task's minor faults).
+ * entries). Answers 0 also when the core declines the size (the THP
+ * setting on some kernels, MADV_NOHUGEPAGE, PR_SET_THP_DISABLE): a smaller
+ * entry, or ->fault, then entered the first pages of the slot, and the
+ * caller fills the rest. The fault is accounted as one (PGFAULT, the
+ * task's minor faults).
  */
 static int patdev_prefault_huge(struct vm_area_struct *vma, unsigned long haddr, bool dirty)
 {
@@ -59,37 +60,83 @@ static int patdev_prefault_huge(struct vm_area_struct *vma, unsigned long haddr,
 }
 
 /*
+ * [addr, end) is one empty slot of @size that may get one entry: fault it
+ * in. Return: the pages it maps then, 0 if it got smaller entries (the
+ * caller goes on at the next size down), or a negative errno.
+ */
+static long patdev_prefault_slot(struct vm_area_struct *vma, unsigned long addr,
+				 unsigned long size, bool write)
+{
+	struct patdev_obj *obj = vma->vm_private_data;
+	int ret = patdev_prefault_huge(vma, addr, patdev_prefault_dirty(vma, write));
+	bool leaf;
+
+	if (ret)
+		return ret;
+	/* Nobody removes a huge entry under the mmap lock but a revocation. */
+	leaf = size == PUD_SIZE ? patdev_pud_leaf(vma->vm_mm, addr) :
+				  patdev_pmd_leaf(vma->vm_mm, addr);
+	return leaf && !READ_ONCE(obj->revoked) ? size >> PAGE_SHIFT : 0;
+}
+
+/* May [addr, next) get one entry of @size, and is its slot empty? */
+static bool patdev_prefault_huge_ok(struct vm_area_struct *vma, unsigned long addr,
+				    unsigned long next, unsigned long size)
+{
+	unsigned long pfn;
+
+	if (!IS_ALIGNED(addr, size) || next - addr != size ||
+	    !patdev_huge_slot(vma, addr, size, &pfn))
+		return false;
+	return size == PUD_SIZE ? patdev_pud_none(vma->vm_mm, addr) :
+				  patdev_pmd_none(vma->vm_mm, addr);
+}
+
+/*
  * Enters the pages of [start, end) in @vma that lie inside its object;
- * those past its end are not walked. Each page table's share is one batch:
- * a 2 MiB entry where the slot allows one, else 4 KiB entries under one
- * lock. Returns how many pages are mapped afterwards, or a negative errno.
+ * those past its end are not walked. Each 1 GiB slot that can be is one
+ * entry; elsewhere each page table's share is one batch: a 2 MiB entry
+ * where the slot allows one, else 4 KiB entries under one lock. Returns
+ * how many pages are mapped afterwards, or a negative errno.
  */
 long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 			 unsigned long end, bool write)
 {
 	struct patdev_obj *obj = vma->vm_private_data;
-	unsigned long addr, next, pfn;
-	long n = 0;
+	unsigned long addr, next;
+	long n = 0, got;
 	int ret;
 
 	end = min(end, patdev_vma_obj_end(vma));
 	for (addr = start; addr < end; addr = next) {
 		bool faulted = false;
 
-		next = pmd_addr_end(addr, end);
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		/* Only an empty slot: present entries are left as they are. */
-		if (IS_ALIGNED(addr, PMD_SIZE) && next - addr == PMD_SIZE &&
-		    patdev_huge_slot(vma, addr, &pfn) && patdev_pmd_none(vma->vm_mm, addr)) {
-			ret = patdev_prefault_huge(vma, addr, patdev_prefault_dirty(vma, write));
-			if (ret)
-				return ret;
-			/* Nobody removes a 2 MiB entry under the mmap lock but a revocation. */
-			if (patdev_pmd_leaf(vma->vm_mm, addr) && !READ_ONCE(obj->revoked)) {
-				n += PTRS_PER_PMD;
+		next = pud_addr_end(addr, end);
+		/* A 1 GiB entry maps all of its slot's part of the range. */
+		if (patdev_pud_leaf(vma->vm_mm, addr)) {
+			n += (next - addr) >> PAGE_SHIFT;
+			continue;
+		}
+		if (patdev_prefault_huge_ok(vma, addr, next, PUD_SIZE)) {
+			got = patdev_prefault_slot(vma, addr, PUD_SIZE, write);
+			if (got < 0)
+				return got;
+			n += got;
+			if (got)
 				continue;
-			}
+			faulted = true;
+		}
+		next = pmd_addr_end(addr, end);
+		/* Only an empty slot: present entries are left as they are. */
+		if (patdev_prefault_huge_ok(vma, addr, next, PMD_SIZE)) {
+			got = patdev_prefault_slot(vma, addr, PMD_SIZE, write);
+			if (got < 0)
+				return got;
+			n += got;
+			if (got)
+				continue;
 			faulted = true;
 		}
 		down_read(&obj->revoke_lock);

@@ -13,15 +13,16 @@
 #include "patdev.h"
 
 /*
- * ABI 0.3 callers pass the 0.4 structure without its last out field, whose
- * place held their reserved field: that must be zero, and stays zero.
+ * A caller of an older ABI (@size_old bytes) passes the structure without
+ * its newest out field, whose place held its reserved field: that must be
+ * zero, and stays zero.
  */
 static int patdev_query_copy_in(void *q, const void __user *arg, size_t size,
-				size_t size_0_3, const __u64 *reserved, __u64 *last_out)
+				size_t size_old, const __u64 *reserved, __u64 *last_out)
 {
 	if (copy_from_user(q, arg, size))
 		return -EFAULT;
-	if (size == size_0_3)
+	if (size == size_old)
 		return *last_out ? -EINVAL : 0;
 	return *reserved ? -EINVAL : 0;
 }
@@ -31,10 +32,9 @@ long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg, size_t size
 	struct mm_struct *mm = current->mm;
 	struct patdev_query q = {};
 	struct vm_area_struct *vma;
-	unsigned long pfn;
+	unsigned long pfn, esize;
 	pte_t entry;
 	long ret = 0;
-	bool huge;
 
 	ret = patdev_query_copy_in(&q, arg, size, PATDEV_QUERY_SIZE_0_3, &q.reserved, &q.size);
 	if (ret)
@@ -53,7 +53,7 @@ long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg, size_t size
 	q.pfn = 0;
 	q.cache = 0;
 	q.size = 0;
-	if (!patdev_read_pte(vma, q.addr & PAGE_MASK, &pfn, &entry, &huge) &&
+	if (!patdev_read_pte(vma, q.addr & PAGE_MASK, &pfn, &entry, &esize) &&
 	    pte_present(entry)) {
 		q.flags = PATDEV_QUERY_PRESENT;
 		if (pte_write(entry))
@@ -65,7 +65,7 @@ long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg, size_t size
 		/* As /proc/pid/pagemap: PFNs help Rowhammer-style attacks. */
 		q.pfn = pfile->show_pfn ? pfn : 0;
 		q.cache = patdev_pat_decode(pte_pgprot(entry));
-		q.size = huge ? PMD_SIZE : PAGE_SIZE;
+		q.size = esize;
 	}
 out:
 	mmap_read_unlock(mm);
@@ -93,20 +93,21 @@ static void patdev_range_add(struct patdev_range_query *r, pte_t entry, unsigned
 static long patdev_range_count(struct vm_area_struct *vma, unsigned long addr,
 			       unsigned long end, struct patdev_range_query *r)
 {
-	unsigned long next, pfn;
+	unsigned long next, pfn, size;
 	pte_t entry;
-	bool huge;
 
 	for (; addr < end; addr = next) {
 		next = addr + PAGE_SIZE;
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();
-		if (patdev_read_pte(vma, addr, &pfn, &entry, &huge) || !pte_present(entry))
+		if (patdev_read_pte(vma, addr, &pfn, &entry, &size) || !pte_present(entry))
 			continue;
-		if (huge) {
-			next = pmd_addr_end(addr, end);
+		if (size > PAGE_SIZE) {
+			next = min(ALIGN_DOWN(addr, size) + size, end);
 			r->huge += (next - addr) >> PAGE_SHIFT;
+			if (size == PUD_SIZE)
+				r->huge_1g += (next - addr) >> PAGE_SHIFT;
 		}
 		patdev_range_add(r, entry, (next - addr) >> PAGE_SHIFT);
 	}
@@ -121,8 +122,12 @@ long patdev_ioctl_range_query(void __user *arg, size_t size)
 	struct vm_area_struct *vma;
 	long ret;
 
-	ret = patdev_query_copy_in(&r, arg, size, PATDEV_RANGE_QUERY_SIZE_0_3, &r.reserved,
-				   &r.huge);
+	/* 0.5's reserved field was where @huge_1g is, 0.3's where @huge is. */
+	if (size == PATDEV_RANGE_QUERY_SIZE_0_3)
+		ret = patdev_query_copy_in(&r, arg, size, size, NULL, &r.huge);
+	else
+		ret = patdev_query_copy_in(&r, arg, size, PATDEV_RANGE_QUERY_SIZE_0_5,
+					   &r.reserved, &r.huge_1g);
 	if (ret)
 		return ret;
 	if (!mm)
@@ -132,6 +137,7 @@ long patdev_ioctl_range_query(void __user *arg, size_t size)
 	r.dirty = 0;
 	r.young = 0;
 	r.huge = 0;
+	r.huge_1g = 0;
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	ret = patdev_range_check(mm, r.addr, r.len, false, false, &start, &end);
@@ -144,6 +150,8 @@ long patdev_ioctl_range_query(void __user *arg, size_t size)
 	mmap_read_unlock(mm);
 	if (size == PATDEV_RANGE_QUERY_SIZE_0_3)
 		r.huge = 0;
+	if (size == PATDEV_RANGE_QUERY_SIZE_0_5)
+		r.huge_1g = 0;
 	if (!ret && copy_to_user(arg, &r, size))
 		ret = -EFAULT;
 	return ret;

@@ -26,6 +26,8 @@ struct patdev_chunk {
 
 struct patdev_ram {
 	enum patdev_cache cache;
+	void (*freed)(pgoff_t npages);
+	pgoff_t npages;
 	struct patdev_sglist *sg;
 	unsigned long nchunks;
 	struct patdev_chunk chunk[];
@@ -63,9 +65,13 @@ static void patdev_ram_free(struct patdev_ram *ram)
 static void patdev_ram_release(void *data)
 {
 	struct patdev_ram *ram = data;
+	void (*freed)(pgoff_t npages) = ram->freed;
+	pgoff_t npages = ram->npages;
 
 	patdev_ram_restore_wb(ram, ram->sg->nseg, ram->cache);
 	patdev_ram_free(ram);
+	if (freed)
+		freed(npages);
 }
 
 /*
@@ -114,6 +120,7 @@ static int patdev_ram_set_cache(void *data, enum patdev_cache *cache)
 static const struct patdev_backing patdev_ram_backing = {
 	.release = patdev_ram_release,
 	.set_cache = patdev_ram_set_cache,
+	.cache_ok = patdev_cache_supported,
 };
 
 /*
@@ -197,6 +204,9 @@ err:
  * @orders: chunk orders, in turn, or NULL for the largest the allocator
  *	gives cheaply (see patdev_ram_alloc())
  * @norders: entries in @orders
+ * @freed: called with @npages once the memory is freed, after the last
+ *	reference went (the creator's accounting), or NULL; not called when
+ *	this fails
  *
  * The object is zeroed (through the WB alias: changing the memtype flushes
  * the caches) and not named yet.
@@ -205,7 +215,7 @@ err:
  */
 struct patdev_obj *patdev_ram_obj_create(enum patdev_obj_kind kind, pgoff_t npages,
 					 enum patdev_cache cache, const u8 *orders,
-					 unsigned int norders)
+					 unsigned int norders, void (*freed)(pgoff_t npages))
 {
 	struct patdev_obj *obj;
 	struct patdev_ram *ram;
@@ -230,6 +240,7 @@ struct patdev_obj *patdev_ram_obj_create(enum patdev_obj_kind kind, pgoff_t npag
 	if (ret)
 		goto err;
 	ram->cache = cache;
+	ram->npages = npages;
 	/* The object takes its own reference to the list; @ram keeps one. */
 	obj = patdev_sg_obj_create(kind, ram->sg, cache, &patdev_ram_backing, ram);
 	if (IS_ERR(obj)) {
@@ -245,6 +256,7 @@ struct patdev_obj *patdev_ram_obj_create(enum patdev_obj_kind kind, pgoff_t npag
 		patdev_obj_put(obj);
 		return ERR_PTR(ret);
 	}
+	ram->freed = freed;
 	return obj;
 err:
 	patdev_ram_free(ram);

@@ -93,19 +93,30 @@ static int patdev_sg_set_cache(struct patdev_obj *obj, enum patdev_cache *cache)
 {
 	struct patdev_sg *sgo = to_sg(obj);
 
-	if (!sgo->backing->set_cache) {
-		*cache = obj->cache;
-		return -EOPNOTSUPP;
-	}
 	return sgo->backing->set_cache(sgo->data, cache);
 }
 
+static bool patdev_sg_cache_ok(struct patdev_obj *obj, enum patdev_cache cache)
+{
+	return to_sg(obj)->backing->cache_ok(cache);
+}
+
+/* Over memory whose type can change (RAM) */
 static const struct patdev_obj_ops patdev_sg_ops = {
 	.pfn = patdev_sg_pfn,
 	.release = patdev_sg_release,
 	.nsegs = patdev_sg_nsegs,
 	.show = patdev_sg_show,
 	.set_cache = patdev_sg_set_cache,
+	.cache_ok = patdev_sg_cache_ok,
+};
+
+/* Over memory of a fixed type (the local APIC page) */
+static const struct patdev_obj_ops patdev_sg_fixed_ops = {
+	.pfn = patdev_sg_pfn,
+	.release = patdev_sg_release,
+	.nsegs = patdev_sg_nsegs,
+	.show = patdev_sg_show,
 };
 
 /**
@@ -130,8 +141,8 @@ struct patdev_obj *patdev_sg_obj_create(enum patdev_obj_kind kind, struct patdev
 	sgo->sg = patdev_sglist_hold(sg);
 	sgo->backing = backing;
 	sgo->data = data;
-	patdev_obj_init(&sgo->obj, kind, cache,
-			patdev_sglist_length(sg) >> PAGE_SHIFT, &patdev_sg_ops);
+	patdev_obj_init(&sgo->obj, kind, cache, patdev_sglist_length(sg) >> PAGE_SHIFT,
+			backing->set_cache ? &patdev_sg_ops : &patdev_sg_fixed_ops);
 	return &sgo->obj;
 }
 
@@ -204,8 +215,15 @@ static int patdev_sg_init_lapic(void)
 	return 0;
 }
 
+/* Offset PAGE_SIZE: a new reference, or ERR_PTR(-ENXIO) when it names nothing. */
+static struct patdev_obj *patdev_sg_name(pgoff_t create_npages)
+{
+	return sg_obj ? patdev_obj_get(sg_obj) : ERR_PTR(-ENXIO);
+}
+
 int patdev_sg_init(void)
 {
+	patdev_space_set_name(PATDEV_PGOFF_SG, patdev_sg_name);
 	if (!strcmp(sg_source, "lapic"))
 		return patdev_sg_init_lapic();
 	if (strcmp(sg_source, "ram")) {
@@ -213,7 +231,7 @@ int patdev_sg_init(void)
 		return -EINVAL;
 	}
 	sg_obj = patdev_ram_obj_create(PATDEV_OBJ_SG, 16, PATDEV_CACHE_UC_MINUS, sg_orders,
-				       ARRAY_SIZE(sg_orders));
+				       ARRAY_SIZE(sg_orders), NULL);
 	if (IS_ERR(sg_obj))
 		return PTR_ERR(sg_obj);
 	sg_obj->readonly = sg_readonly;
@@ -226,14 +244,9 @@ int patdev_sg_init(void)
 	return 0;
 }
 
-/* A new reference, or ERR_PTR(-ENXIO) when the offset names nothing. */
-struct patdev_obj *patdev_sg_get(void)
-{
-	return sg_obj ? patdev_obj_get(sg_obj) : ERR_PTR(-ENXIO);
-}
-
 void patdev_sg_exit(void)
 {
+	patdev_space_set_name(PATDEV_PGOFF_SG, NULL);
 	/* No mapping can exist here: each holds the file, hence the module. */
 	patdev_obj_put(patdev_space_forget(sg_obj));
 }

@@ -22,7 +22,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include "patdev.h"
-#include "patdev_cache_names.h"
+#include "patdev_enum_names.h"
 
 #define PATDEV_FS_MAGIC		0x70617464	/* "patd" */
 
@@ -90,6 +90,43 @@ static unsigned long patdev_obj_nslots(const struct patdev_obj *obj)
 }
 
 /**
+ * patdev_space_add_phase() - give a new object a range of its own, placed
+ *	for 1 GiB entries
+ * @obj: the object, not yet named
+ * @phase: for an object of 1 GiB or more, its range starts at a page
+ *	offset congruent to @phase modulo 1 GiB (in pages): the first frame
+ *	of physically contiguous memory, whose 1 GiB-aligned parts then fall
+ *	on 1 GiB slots of a mapping placed by patdev_get_unmapped_area()
+ *
+ * Return: 0; -ENOSPC if the offset space is exhausted, -ENOMEM.
+ */
+int patdev_space_add_phase(struct patdev_obj *obj, unsigned long phase)
+{
+	/* Byte offsets of every page of every range must fit an loff_t. */
+	const unsigned long last_slot = MAX_LFS_FILESIZE >> PMD_SHIFT;
+	const unsigned long pud_slots = 1UL << (PUD_SHIFT - PMD_SHIFT);
+	unsigned long nslots = patdev_obj_nslots(obj);
+	unsigned long first;
+	int ret = -ENOSPC;
+
+	mutex_lock(&space_lock);
+	first = next_slot;
+	if (obj->npages >= PUD_SIZE >> PAGE_SHIFT) {
+		phase = (phase >> PATDEV_SLOT_SHIFT) & (pud_slots - 1);
+		first += (phase - first) & (pud_slots - 1);
+	}
+	if (first < last_slot && nslots <= last_slot - first) {
+		ret = mtree_insert_range(&space_tree, first, first + nslots - 1, obj, GFP_KERNEL);
+		if (!ret) {
+			obj->base = first << PATDEV_SLOT_SHIFT;
+			next_slot = first + nslots;
+		}
+	}
+	mutex_unlock(&space_lock);
+	return ret;
+}
+
+/**
  * patdev_space_add() - give a new object a range of its own
  * @obj: the object, not yet named
  *
@@ -97,22 +134,7 @@ static unsigned long patdev_obj_nslots(const struct patdev_obj *obj)
  */
 int patdev_space_add(struct patdev_obj *obj)
 {
-	/* Byte offsets of every page of every range must fit an loff_t. */
-	const unsigned long last_slot = MAX_LFS_FILESIZE >> PMD_SHIFT;
-	unsigned long nslots = patdev_obj_nslots(obj);
-	int ret = -ENOSPC;
-
-	mutex_lock(&space_lock);
-	if (nslots <= last_slot - next_slot) {
-		ret = mtree_insert_range(&space_tree, next_slot, next_slot + nslots - 1, obj,
-					 GFP_KERNEL);
-		if (!ret) {
-			obj->base = next_slot << PATDEV_SLOT_SHIFT;
-			next_slot += nslots;
-		}
-	}
-	mutex_unlock(&space_lock);
-	return ret;
+	return patdev_space_add_phase(obj, 0);
 }
 
 /* Called as the object is freed; its range is never handed out again. */
@@ -123,6 +145,45 @@ void patdev_space_remove(struct patdev_obj *obj)
 	mutex_lock(&space_lock);
 	mtree_erase(&space_tree, obj->base >> PATDEV_SLOT_SHIFT);
 	mutex_unlock(&space_lock);
+}
+
+/*
+ * The names below the first range, FreeBSD's demo offsets: each answered
+ * by the kind of object behind it (patdev_space_set_name()), so that the
+ * offset space knows no kind. Set before the device node appears and
+ * cleared after it is gone.
+ */
+static patdev_name_fn space_names[PATDEV_PGOFF_SG + 1];
+
+/**
+ * patdev_space_set_name() - let @fn answer for the name @pgoff
+ * @pgoff: PATDEV_PGOFF_ANON or PATDEV_PGOFF_SG
+ * @fn: returns a new reference to the object the name stands for, or an
+ *	ERR_PTR; NULL: the name stands for nothing (ENXIO)
+ */
+void patdev_space_set_name(pgoff_t pgoff, patdev_name_fn fn)
+{
+	if (!WARN_ON_ONCE(pgoff >= ARRAY_SIZE(space_names)))
+		space_names[pgoff] = fn;
+}
+
+/**
+ * patdev_obj_lookup() - the object an mmap page offset names
+ * @pgoff: PATDEV_PGOFF_ANON, PATDEV_PGOFF_SG, or a page of an object's
+ *	own range
+ * @create_npages: for a name whose object is made by its first mmap: make
+ *	it with this many pages if it does not exist yet; 0: do not
+ *
+ * Return: a new reference; ERR_PTR(-ENXIO) for an offset naming nothing,
+ * or what the name's kind answers (patdev_anon.c, patdev_sg.c).
+ */
+struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff, pgoff_t create_npages)
+{
+	if (pgoff >= PATDEV_PGOFF_FIRST_RANGE)
+		return patdev_space_lookup(pgoff);
+	if (pgoff < ARRAY_SIZE(space_names) && space_names[pgoff])
+		return space_names[pgoff](create_npages);
+	return ERR_PTR(-ENXIO);
 }
 
 /**
@@ -468,7 +529,7 @@ void patdev_space_show(struct seq_file *m)
 	/* An object is removed from the tree before it is freed: safe to read. */
 	mt_for_each(&space_tree, obj, index, ULONG_MAX) {
 		seq_printf(m, "pgoff %lu: %s pages %lu cache %s maps %d%s%s%s%s%s\n", obj->base,
-			   obj->kind == PATDEV_OBJ_ANON ? "anon" : "sg", obj->npages,
+			   patdev_kind_names[obj->kind], obj->npages,
 			   patdev_cache_names[READ_ONCE(obj->cache)], atomic_read(&obj->nmaps),
 			   obj->readonly ? " readonly" : "", obj->created ? " created" : "",
 			   obj->named ? "" : " unnamed", obj->revoked ? " revoked" : "",

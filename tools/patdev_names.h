@@ -4,7 +4,7 @@
 #define _PATDEV_NAMES_H
 
 #include <linux/patdev.h>
-#include "patdev_cache_names.h"
+#include "patdev_enum_names.h"
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -12,6 +12,15 @@
  * objects are made with PATDEV_IOC_CREATE. Only MAP_SHARED mappings are
  * accepted.
  *
+ * Device memory: a PCI device bound to the patdev driver (its sysfs
+ * driver_override set to "patdev", then drivers_probe) has each memory BAR
+ * of at least a page named as an object (PATDEV_OBJ_BAR) for as long as it
+ * stays bound. The object's first mmap offset, in bytes, is in sysfs:
+ * /sys/bus/pci/devices/DOMAIN:BUS:DEV.FN/patdev/barN_offset (hexadecimal).
+ * Mapping one, and changing its mode, need CAP_SYS_RAWIO and no lockdown,
+ * as /dev/mem does. Unbinding, removing or resetting the device revokes
+ * every entry: touches raise SIGBUS (see PATDEV_OBJ_BAR).
+ *
  * Offsets in ioctls: every ioctl that names an object by an mmap offset
  * (OBJINFO, DESTROY, MR_QUERY, MR_CLEAR, SET_CACHE) answers, before any
  * other check of the object:
@@ -32,7 +41,7 @@
 #include <linux/types.h>
 
 #define PATDEV_VERSION_MAJOR	0
-#define PATDEV_VERSION_MINOR	5
+#define PATDEV_VERSION_MINOR	6
 
 /* mmap offsets, in pages: offset = PATDEV_PGOFF_* * page size */
 #define PATDEV_PGOFF_ANON	0
@@ -49,11 +58,13 @@
  * @PATDEV_CACHE_WT: write-through
  * @PATDEV_CACHE_WP: write-protected
  *
- * RAM objects are WB, WC or UC- (RAM cannot be strong UC on x86); device
- * memory (the local APIC page with sg_source=lapic) is UC. WT and WP only
+ * RAM objects are WB, WC or UC- (RAM cannot be strong UC on x86). Device
+ * memory: the local APIC page (sg_source=lapic) is UC; a prefetchable BAR
+ * is WC (the default), UC- or UC, a non-prefetchable one UC (the default)
+ * or UC-. WT and WP only
  * ever appear when decoding a page table entry. Without PAT (the nopat boot
  * option, or a CPU or hypervisor without it) the hardware has no WC: an
- * object that would be WC is UC-, and says so; a UC object's entries are
+ * object that would be WC, RAM or BAR, is UC-, and says so; a UC object's entries are
  * still strong UC (PCD and PWT).
  */
 enum patdev_cache {
@@ -88,6 +99,10 @@ struct patdev_version {
 #define PATDEV_FEAT_MR		(1ULL << 6)
 /* Object-wide cache-mode change (PATDEV_IOC_SET_CACHE). */
 #define PATDEV_FEAT_SET_CACHE	(1ULL << 7)
+/* PCI devices' memory BARs bound to patdev are objects (PATDEV_OBJ_BAR). */
+#define PATDEV_FEAT_BAR		(1ULL << 8)
+/* Mappings get 1 GiB entries where they can (Linux 6.12 and later). */
+#define PATDEV_FEAT_HUGE_1G	(1ULL << 9)
 
 /**
  * struct patdev_query - NetBSD pmap_extract() for one user address
@@ -124,10 +139,17 @@ struct patdev_query {
  * enum patdev_obj_kind - what backs an object
  * @PATDEV_OBJ_ANON: anonymous RAM pages owned by the object
  * @PATDEV_OBJ_SG: a scatter/gather list of physical ranges (FreeBSD OBJT_SG)
+ * @PATDEV_OBJ_BAR: a memory BAR of a PCI device bound to patdev (NetBSD's
+ *	bus_space_mmap()): named while the device stays bound; unbinding,
+ *	removing or resetting the device revokes every entry of it (touches
+ *	raise SIGBUS, as after PATDEV_DESTROY_REVOKE), and its offsets then
+ *	name nothing. After a reset the device is bound again with new
+ *	objects, under new offsets. Not destroyable (EPERM).
  */
 enum patdev_obj_kind {
 	PATDEV_OBJ_ANON = 1,
 	PATDEV_OBJ_SG = 2,
+	PATDEV_OBJ_BAR = 3,
 };
 
 /* Chunk sizes an object's RAM may come in: 1 << 0 to 1 << 9 pages. */
@@ -170,6 +192,8 @@ struct patdev_objinfo {
 #define PATDEV_OBJ_CREATED	(1ULL << 1)
 /* Keeps per-page modified/referenced state (PATDEV_CREATE_TRACK) */
 #define PATDEV_OBJ_TRACKED	(1ULL << 2)
+/* Device memory (a BAR, the local APIC page): CAP_SYS_RAWIO to map */
+#define PATDEV_OBJ_MMIO		(1ULL << 3)
 
 /**
  * struct patdev_create - make an object (PATDEV_IOC_CREATE)
@@ -285,11 +309,13 @@ struct patdev_prefault {
  * @writable: out: present entries that allow writes
  * @dirty: out: present entries marked dirty (modified)
  * @young: out: present entries marked accessed (referenced)
- * @huge: out: those of @resident mapped by 2 MiB entries
+ * @huge: out: those of @resident mapped by entries larger than a page
+ *	(2 MiB or 1 GiB)
+ * @huge_1g: out: those of @huge mapped by 1 GiB entries
  * @reserved: in: must be zero (EINVAL otherwise); out: zero
  *
- * Counts are in pages: a 2 MiB entry counts each of its 512 pages that
- * lie in the range, with the entry's flags. The range rules of &struct
+ * Counts are in pages: a 2 MiB or 1 GiB entry counts each of its pages
+ * that lie in the range, with the entry's flags. The range rules of &struct
  * patdev_prefault apply, except that PROT_NONE mappings may be counted.
  * Pages past an object's end are counted as absent without being walked,
  * so a huge mapping of a small object answers at once.
@@ -302,6 +328,7 @@ struct patdev_range_query {
 	__u64 dirty;
 	__u64 young;
 	__u64 huge;
+	__u64 huge_1g;
 	__u64 reserved;
 };
 
@@ -383,25 +410,29 @@ struct patdev_mr {
 
 /**
  * struct patdev_set_cache - change the cache mode of a whole object
- * @offset: in: the offset PATDEV_IOC_CREATE answered, through the same open
- *	file (EPERM for offsets 0 and PAGE_SIZE, the module's own objects;
- *	ENXIO if it names nothing or is not the object's first offset; EPERM
- *	if another file made it)
- * @cache: in: PATDEV_CACHE_WB, PATDEV_CACHE_WC or PATDEV_CACHE_UC_MINUS
+ * @offset: in: the object's first offset: one PATDEV_IOC_CREATE answered
+ *	through the same open file (EPERM if another file made it), or a
+ *	BAR's (sysfs barN_offset; EPERM without CAP_SYS_RAWIO or under
+ *	lockdown). EPERM for offsets 0 and PAGE_SIZE, the module's own
+ *	objects; ENXIO if it names nothing or is not the object's first offset
+ * @cache: in: for RAM, PATDEV_CACHE_WB, PATDEV_CACHE_WC or
+ *	PATDEV_CACHE_UC_MINUS; for a BAR, PATDEV_CACHE_UC, PATDEV_CACHE_UC_MINUS
+ *	or, prefetchable BARs only, PATDEV_CACHE_WC (EINVAL otherwise)
  * @reserved: in: must be zero
  *
  * Every entry of the object is removed from every process, the memory type
- * of all its memory is changed, and the object takes the new mode; the
- * next access through any mapping faults the new mode in. Faults that race
- * with the change wait for it. The data is kept. Without PAT, WC means
- * UC- (PATDEV_IOC_OBJINFO tells). On failure (ENOMEM: the kernel could not
- * split its direct map) the object keeps its mode, or, if even restoring
- * that failed, is WB; PATDEV_IOC_OBJINFO tells which. EOPNOTSUPP: the
- * object's type is fixed (device memory; the only such object today is the
- * module's own, which is EPERM first). EINTR: killed while waiting for
- * another change or a revocation of the object, or for an mmap or fork in
- * progress in another process; nothing was changed. When the call returns
- * no entry of the old mode is left in any process.
+ * of all its memory is changed (a BAR's memtype reservation is replaced),
+ * and the object takes the new mode; the next access through any mapping
+ * faults the new mode in. Faults that race with the change wait for it.
+ * The data is kept. Without PAT, WC means UC- (PATDEV_IOC_OBJINFO tells).
+ * On failure (ENOMEM: the kernel could not split its direct map, or could
+ * not reserve the new type) the object keeps its mode, or, if even
+ * restoring that failed, is WB (RAM) or revoked (a BAR: touches raise
+ * SIGBUS); PATDEV_IOC_OBJINFO tells which. EOPNOTSUPP: the object's type
+ * is fixed (the local APIC page, which is EPERM first). EINTR: killed
+ * while waiting for another change or a revocation of the object, or for
+ * an mmap or fork in progress in another process; nothing was changed.
+ * When the call returns no entry of the old mode is left in any process.
  */
 struct patdev_set_cache {
 	__u64 offset;
