@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -80,6 +81,35 @@ static inline int patdev_write_long(const char *path, long v)
 		return -1;
 	ret = fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
 	return fclose(f) ? -1 : ret;
+}
+
+/*
+ * Whether the CPU applies PAT: not booted with nopat, and PAT in the CPU
+ * flags. Without it the hardware has no WC, and what would be WC is UC-.
+ * Told from the kernel command line and the CPU, not by the module.
+ */
+static inline int patdev_pat_on(void)
+{
+	char buf[4096], *word, *save;
+	int nopat = 0, pat = 0;
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			for (word = strtok_r(buf, "\n ", &save); word;
+			     word = strtok_r(NULL, "\n ", &save))
+				nopat |= !strcmp(word, "nopat");
+		fclose(f);
+	}
+	f = fopen("/proc/cpuinfo", "r");
+	while (f && fgets(buf, sizeof(buf), f))
+		if (!strncmp(buf, "flags", 5) && strstr(buf, " pat ")) {
+			pat = 1;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return pat && !nopat;
 }
 
 /* Drops @cap from this process's effective and permitted sets. */

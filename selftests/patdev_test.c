@@ -181,26 +181,7 @@ static int read_param(const char *name)
  */
 static const char *anon_mode(void)
 {
-	char buf[4096], *word, *save;
-	int nopat = 0, pat = 0;
-	FILE *f = fopen("/proc/cmdline", "r");
-
-	if (f) {
-		if (fgets(buf, sizeof(buf), f))
-			for (word = strtok_r(buf, "\n ", &save); word;
-			     word = strtok_r(NULL, "\n ", &save))
-				nopat |= !strcmp(word, "nopat");
-		fclose(f);
-	}
-	f = fopen("/proc/cpuinfo", "r");
-	while (f && fgets(buf, sizeof(buf), f))
-		if (!strncmp(buf, "flags", 5) && strstr(buf, " pat ")) {
-			pat = 1;
-			break;
-		}
-	if (f)
-		fclose(f);
-	return pat && !nopat ? "WC" : "UC_MINUS";
+	return patdev_pat_on() ? "WC" : "UC_MINUS";
 }
 
 TEST_F(patdev, node_is_char_device_mode_0600)

@@ -1,0 +1,608 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Selftests for device memory: PCI BARs bound to patdev, on the QEMU
+ * devices scripts/vm.sh attaches to every VM:
+ *   ivshmem-plain (1af4:1110): BAR 2, 1 GiB, prefetchable, backed by a host
+ *     file the guest reads at $PATDEV_IVSHMEM_FILE: the oracle for data;
+ *   bochs-display (1234:1111): BAR 0, a 16 MiB prefetchable frame buffer;
+ *   edu (1234:11e8): BAR 0, 1 MiB of registers, not prefetchable.
+ * The fixture binds the three to patdev through sysfs, as an administrator
+ * would. Entries' modes and sizes are read from the page tables (QUERY,
+ * RANGE_QUERY), never taken from what was asked.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/types.h>
+
+#include "kselftest_harness.h"
+#include "patdev_names.h"
+#include "patdev_pci.h"
+#include "patdev_selftest.h"
+#include "patdev_user.h"
+
+#define DEV "/dev/patdev"
+#define GIB (1UL << 30)
+#define MIB (1UL << 20)
+#define IVSHMEM_BAR 2
+#define EDU_ID		0x00
+#define EDU_LIVENESS	0x04
+/* What scripts/vm.sh writes into the host file before the VM boots. */
+#define HOST_SEED_OFF	(512UL << 20)
+#define HOST_SEED	"patdev ivshmem seed, written by the host"
+
+struct bar_dev {
+	unsigned int vendor, device;
+	int bar;
+	char dir[PATH_MAX];
+	unsigned long long off, size, start;
+};
+
+FIXTURE(bar) {
+	int fd;
+	size_t page;
+	int huge, huge_1g;
+	struct bar_dev ivshmem, bochs, edu;
+};
+
+static int dev_setup(struct bar_dev *d)
+{
+	unsigned long long end, flags;
+	char name[2 * PATH_MAX];
+	FILE *f;
+	int i;
+
+	if (patdev_pci_find(d->vendor, d->device, d->dir, sizeof(d->dir)) ||
+	    patdev_pci_bind(d->dir) || patdev_pci_bar_offset(d->dir, d->bar, &d->off))
+		return -1;
+	snprintf(name, sizeof(name), "%s/resource", d->dir);
+	f = fopen(name, "r");
+	if (!f)
+		return -1;
+	for (i = 0; i <= d->bar; i++)
+		if (fscanf(f, "%llx %llx %llx", &d->start, &end, &flags) != 3) {
+			fclose(f);
+			return -1;
+		}
+	fclose(f);
+	d->size = end - d->start + 1;
+	return 0;
+}
+
+FIXTURE_SETUP(bar)
+{
+	struct patdev_version v;
+
+	self->page = sysconf(_SC_PAGESIZE);
+	self->ivshmem = (struct bar_dev){ .vendor = 0x1af4, .device = 0x1110, .bar = IVSHMEM_BAR };
+	self->bochs = (struct bar_dev){ .vendor = 0x1234, .device = 0x1111, .bar = 0 };
+	self->edu = (struct bar_dev){ .vendor = 0x1234, .device = 0x11e8, .bar = 0 };
+	ASSERT_EQ(0, dev_setup(&self->ivshmem)) TH_LOG("ivshmem-plain: %s", strerror(errno));
+	ASSERT_EQ(0, dev_setup(&self->bochs)) TH_LOG("bochs-display: %s", strerror(errno));
+	ASSERT_EQ(0, dev_setup(&self->edu)) TH_LOG("edu: %s", strerror(errno));
+	self->fd = open(DEV, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_VERSION, &v));
+	ASSERT_TRUE(v.features & PATDEV_FEAT_BAR);
+	self->huge = !!(v.features & PATDEV_FEAT_HUGE);
+	self->huge_1g = !!(v.features & PATDEV_FEAT_HUGE_1G);
+}
+
+FIXTURE_TEARDOWN(bar)
+{
+	close(self->fd);
+}
+
+static void *map_bar(int fd, const struct bar_dev *d, size_t len, unsigned int prefault)
+{
+	return patdev_map(fd, len, PROT_READ | PROT_WRITE, d->off / sysconf(_SC_PAGESIZE),
+			  prefault);
+}
+
+static int query(int fd, void *addr, struct patdev_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->addr = (uintptr_t)addr;
+	return ioctl(fd, PATDEV_IOC_QUERY, q);
+}
+
+static int set_cache(int fd, unsigned long long off, unsigned int cache)
+{
+	struct patdev_set_cache sc = { .offset = off, .cache = cache };
+
+	return ioctl(fd, PATDEV_IOC_SET_CACHE, &sc);
+}
+
+static int objinfo(int fd, unsigned long long off, struct patdev_objinfo *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->pgoff = off / sysconf(_SC_PAGESIZE);
+	return ioctl(fd, PATDEV_IOC_OBJINFO, info);
+}
+
+/* The mode a prefetchable BAR starts in: WC, UC- where PAT is off. */
+static unsigned int wc_mode(void)
+{
+	return patdev_pat_on() ? PATDEV_CACHE_WC : PATDEV_CACHE_UC_MINUS;
+}
+
+/* The signal a forked child gets touching @addr, or 0. */
+static int touch_in_child(volatile unsigned char *addr, int write)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (write)
+			*addr = 1;
+		else
+			(void)*addr;
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+/* Reads @len bytes at @off of the host's file behind ivshmem's BAR. */
+static int host_read(unsigned long long off, void *buf, size_t len)
+{
+	const char *path = getenv("PATDEV_IVSHMEM_FILE");
+	ssize_t n;
+	int fd;
+
+	if (!path || !*path)
+		return -1;
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, len, off);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* The memory type and size every entry of @d's BAR has after a prefault. */
+static void check_entries(struct __test_metadata *_metadata, FIXTURE_DATA(bar) *self,
+			  const struct bar_dev *d, unsigned int cache, unsigned long entry)
+{
+	struct patdev_range_query r = { 0 };
+	unsigned char *p = map_bar(self->fd, d, d->size, PATDEV_PREFAULT_READ);
+	unsigned long long npages = d->size / self->page;
+	struct patdev_query q;
+	size_t off;
+
+	ASSERT_NE(MAP_FAILED, p);
+	for (off = 0; off < d->size; off += d->size / 4) {
+		ASSERT_EQ(0, query(self->fd, p + off, &q));
+		ASSERT_EQ(PATDEV_QUERY_PRESENT, q.flags & PATDEV_QUERY_PRESENT);
+		EXPECT_STREQ(patdev_cache_name(cache), patdev_cache_name(q.cache))
+			TH_LOG("%s at +0x%zx", d->dir, off);
+		EXPECT_EQ(entry, q.size) TH_LOG("%s at +0x%zx", d->dir, off);
+		/* Opened as root: the frame is told, and it is the BAR's. */
+		EXPECT_EQ((d->start + off) / self->page, q.pfn);
+	}
+	r.addr = (uintptr_t)p;
+	r.len = d->size;
+	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_RANGE_QUERY, &r));
+	EXPECT_EQ(npages, r.resident);
+	EXPECT_EQ(entry > self->page ? npages : 0, r.huge);
+	EXPECT_EQ(entry == GIB ? npages : 0, r.huge_1g);
+	munmap(p, d->size);
+}
+
+/* The largest entry a BAR of @size, aligned to it, gets on this kernel. */
+static unsigned long best_entry(FIXTURE_DATA(bar) *self, unsigned long long size)
+{
+	if (self->huge_1g && size >= GIB)
+		return GIB;
+	if (self->huge && size >= 2 * MIB)
+		return 2 * MIB;
+	return self->page;
+}
+
+TEST_F(bar, bars_are_objects_named_in_sysfs)
+{
+	struct bar_dev *devs[] = { &self->ivshmem, &self->bochs, &self->edu };
+	unsigned int modes[] = { wc_mode(), wc_mode(), PATDEV_CACHE_UC };
+	struct patdev_objinfo info;
+	unsigned long long off;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, objinfo(self->fd, devs[i]->off, &info));
+		EXPECT_EQ(PATDEV_OBJ_BAR, info.kind);
+		EXPECT_EQ(devs[i]->size, info.size);
+		EXPECT_EQ(modes[i], info.cache) TH_LOG("%s", devs[i]->dir);
+		EXPECT_EQ(1, info.nsegs);
+		EXPECT_EQ(PATDEV_OBJ_MMIO, info.flags & (PATDEV_OBJ_MMIO | PATDEV_OBJ_CREATED));
+		EXPECT_EQ(devs[i]->off / self->page, info.base_pgoff);
+	}
+	/* ivshmem's BAR 0 is 256 bytes: less than a page, no object. */
+	EXPECT_EQ(-1, patdev_pci_bar_offset(self->ivshmem.dir, 0, &off));
+	EXPECT_EQ(-1, patdev_pci_bar_offset(self->ivshmem.dir, 1, &off));
+	/* Offsets are 1 GiB apart from the BAR's phase: 1 GiB entries line up. */
+	EXPECT_EQ(self->ivshmem.start % GIB, self->ivshmem.off % GIB);
+	/* BARs are the device's, not any file's: nobody destroys them. */
+	struct patdev_destroy d = { .offset = self->edu.off };
+
+	EXPECT_EQ(-1, ioctl(self->fd, PATDEV_IOC_DESTROY, &d));
+	EXPECT_EQ(EPERM, errno);
+}
+
+TEST_F(bar, ivshmem_bytes_reach_the_host_file_and_back)
+{
+	const size_t chunk = 4 * MIB;
+	size_t offs[] = { 0, 300 * MIB, GIB - chunk };
+	unsigned char *p, *buf = malloc(chunk);
+	char seed[sizeof(HOST_SEED)];
+	int i;
+
+	ASSERT_NE(NULL, buf);
+	p = map_bar(self->fd, &self->ivshmem, GIB, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < 3; i++) {
+		patdev_fill_pattern(p + offs[i], chunk, 0x1000 + i);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);	/* drains WC buffers (sfence) */
+		ASSERT_EQ(0, host_read(offs[i], buf, chunk)) TH_LOG("no host file to read");
+		EXPECT_EQ(0, patdev_check_pattern(buf, chunk, 0x1000 + i))
+			TH_LOG("host file at 0x%zx differs", offs[i]);
+	}
+	/* The host wrote this before the guest booted. */
+	memcpy(seed, p + HOST_SEED_OFF, sizeof(seed) - 1);
+	seed[sizeof(seed) - 1] = 0;
+	EXPECT_STREQ(HOST_SEED, seed);
+	munmap(p, GIB);
+	free(buf);
+}
+
+TEST_F(bar, entries_have_the_objects_mode_and_the_largest_size)
+{
+	check_entries(_metadata, self, &self->ivshmem, wc_mode(),
+		      best_entry(self, self->ivshmem.size));
+	check_entries(_metadata, self, &self->bochs, wc_mode(),
+		      best_entry(self, self->bochs.size));
+	check_entries(_metadata, self, &self->edu, PATDEV_CACHE_UC, self->page);
+}
+
+TEST_F(bar, first_touch_of_the_whole_bar_takes_at_most_two_faults)
+{
+	unsigned long entry = best_entry(self, GIB);
+	volatile unsigned char *p = map_bar(self->fd, &self->ivshmem, GIB, 0);
+	struct rusage before, after;
+	long faults;
+	size_t off;
+
+	ASSERT_NE(MAP_FAILED, (void *)p);
+	ASSERT_EQ(0, getrusage(RUSAGE_SELF, &before));
+	for (off = 0; off < GIB; off += self->page)
+		(void)p[off];
+	ASSERT_EQ(0, getrusage(RUSAGE_SELF, &after));
+	faults = after.ru_minflt - before.ru_minflt;
+	/* One per entry, and one more for the test's own page (its stack). */
+	EXPECT_GE((long)(GIB / entry) + 1, faults) TH_LOG("%ld faults", faults);
+	munmap((void *)p, GIB);
+}
+
+TEST_F(bar, set_cache_moves_every_mapping_of_a_bar)
+{
+	unsigned int modes[] = { PATDEV_CACHE_UC, PATDEV_CACHE_UC_MINUS, wc_mode() };
+	struct patdev_objinfo info;
+	struct patdev_query q;
+	int to_child[2], from_child[2], i, status;
+	unsigned char *p;
+	char c;
+	pid_t pid;
+
+	p = map_bar(self->fd, &self->bochs, self->bochs.size, PATDEV_PREFAULT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	patdev_fill_pattern(p, self->bochs.size, 77);
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(from_child));
+	pid = fork();
+	if (pid == 0) {
+		/* Its own mapping, through its own open: each mode in turn. */
+		int fd = open(DEV, O_RDWR);
+		unsigned char *cp = map_bar(fd, &self->bochs, self->bochs.size,
+					    PATDEV_PREFAULT_READ);
+
+		if (cp == MAP_FAILED)
+			_exit(2);
+		for (i = 0; i < 3; i++) {
+			if (write(from_child[1], "r", 1) != 1 || read(to_child[0], &c, 1) != 1)
+				_exit(3);
+			(void)*(volatile unsigned char *)cp;
+			if (query(fd, cp, &q) || q.cache != modes[i])
+				_exit(10 + i);
+		}
+		_exit(patdev_check_pattern(cp, self->bochs.size, 77) ? 4 : 0);
+	}
+	ASSERT_LT(0, pid);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(1, read(from_child[0], &c, 1));
+		ASSERT_EQ(0, set_cache(self->fd, self->bochs.off, modes[i]))
+			TH_LOG("mode %u: %s", modes[i], strerror(errno));
+		ASSERT_EQ(0, objinfo(self->fd, self->bochs.off, &info));
+		EXPECT_EQ(modes[i], info.cache);
+		/* The change removed every entry; the next access faults the new mode in. */
+		ASSERT_EQ(0, query(self->fd, p, &q));
+		EXPECT_EQ(0, q.flags & PATDEV_QUERY_PRESENT);
+		(void)*(volatile unsigned char *)p;
+		ASSERT_EQ(0, query(self->fd, p, &q));
+		EXPECT_STREQ(patdev_cache_name(modes[i]), patdev_cache_name(q.cache));
+		ASSERT_EQ(1, write(to_child[1], "g", 1));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	EXPECT_EQ(0, patdev_check_pattern(p, self->bochs.size, 77));
+	munmap(p, self->bochs.size);
+}
+
+TEST_F(bar, set_cache_refuses_what_a_bar_cannot_be)
+{
+	/* Not prefetchable: no WC, as sysfs has no resourceN_wc there. */
+	EXPECT_EQ(-1, set_cache(self->fd, self->edu.off, PATDEV_CACHE_WC));
+	EXPECT_EQ(EINVAL, errno);
+	/* Device memory is never WB. */
+	EXPECT_EQ(-1, set_cache(self->fd, self->ivshmem.off, PATDEV_CACHE_WB));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, set_cache(self->fd, self->edu.off, PATDEV_CACHE_WT));
+	EXPECT_EQ(EINVAL, errno);
+	/* Not the object's first offset. */
+	EXPECT_EQ(-1, set_cache(self->fd, self->edu.off + self->page, PATDEV_CACHE_UC_MINUS));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(0, set_cache(self->fd, self->edu.off, PATDEV_CACHE_UC_MINUS));
+	EXPECT_EQ(0, set_cache(self->fd, self->edu.off, PATDEV_CACHE_UC));
+}
+
+TEST_F(bar, edu_registers_through_a_strong_uc_mapping)
+{
+	volatile __u32 *regs = map_bar(self->fd, &self->edu, self->edu.size, 0);
+	struct patdev_query q;
+
+	ASSERT_NE(MAP_FAILED, (void *)regs);
+	EXPECT_EQ(0x010000ed, regs[EDU_ID / 4]);
+	regs[EDU_LIVENESS / 4] = 0x12345678;
+	EXPECT_EQ(~0x12345678u, regs[EDU_LIVENESS / 4]);
+	ASSERT_EQ(0, query(self->fd, (void *)regs, &q));
+	EXPECT_STREQ("UC", patdev_cache_name(q.cache));
+	munmap((void *)regs, self->edu.size);
+}
+
+TEST_F(bar, device_memory_needs_cap_sys_rawio)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct patdev_objinfo info;
+		void *p;
+
+		if (patdev_drop_cap(CAP_SYS_RAWIO))
+			_exit(2);
+		p = map_bar(self->fd, &self->edu, self->page, 0);
+		if (p != MAP_FAILED || errno != EPERM)
+			_exit(3);
+		if (!set_cache(self->fd, self->edu.off, PATDEV_CACHE_UC_MINUS) || errno != EPERM)
+			_exit(4);
+		/* Looking is not touching. */
+		_exit(objinfo(self->fd, self->edu.off, &info) ? 5 : 0);
+	}
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/*
+ * @n processes map ivshmem's BAR through their own opens and prefault it,
+ * then wait; after @revoke, each touches its mapping and must get SIGBUS.
+ */
+static void revoke_in_every_process(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(bar) *self, int (*revoke)(const char *dir))
+{
+	const int n = 3;
+	int ready[2], go[2], i, status;
+	struct patdev_objinfo info;
+	struct patdev_query q;
+	unsigned long long off;
+	pid_t pids[3];
+	unsigned char *p;
+	char c;
+
+	p = map_bar(self->fd, &self->ivshmem, GIB, PATDEV_PREFAULT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	patdev_fill_pattern(p + GIB / 2, MIB, 5);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			int fd = open(DEV, O_RDWR);
+			volatile unsigned char *cp = map_bar(fd, &self->ivshmem, GIB,
+							     PATDEV_PREFAULT_READ);
+
+			if (cp == MAP_FAILED || write(ready[1], "r", 1) != 1 ||
+			    read(go[0], &c, 1) != 1)
+				_exit(2);
+			(void)cp[i * (GIB / n)];	/* SIGBUS ends it here */
+			_exit(3);
+		}
+		ASSERT_LT(0, pids[i]);
+	}
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(0, revoke(self->ivshmem.dir)) TH_LOG("%s", strerror(errno));
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(1, write(go[1], "g", 1));
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
+			TH_LOG("child %d: status 0x%x", i, status);
+	}
+	/* No entry left here either, and the old offset names nothing. */
+	ASSERT_EQ(0, query(self->fd, p, &q));
+	EXPECT_EQ(0, q.flags & PATDEV_QUERY_PRESENT);
+	EXPECT_EQ(SIGBUS, touch_in_child(p, 0));
+	EXPECT_EQ(-1, objinfo(self->fd, self->ivshmem.off, &info));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(MAP_FAILED, map_bar(self->fd, &self->ivshmem, self->page, 0));
+	EXPECT_EQ(ENXIO, errno);
+	munmap(p, GIB);
+
+	/* Bound again (a reset binds itself): a new object, new offsets, the same bytes. */
+	if (patdev_pci_bar_offset(self->ivshmem.dir, IVSHMEM_BAR, &off)) {
+		ASSERT_EQ(0, patdev_pci_bind(self->ivshmem.dir));
+		ASSERT_EQ(0, patdev_pci_bar_offset(self->ivshmem.dir, IVSHMEM_BAR, &off));
+	}
+	EXPECT_NE(self->ivshmem.off, off);
+	self->ivshmem.off = off;
+	p = map_bar(self->fd, &self->ivshmem, GIB, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, patdev_check_pattern(p + GIB / 2, MIB, 5));
+	munmap(p, GIB);
+}
+
+static int unbind(const char *dir)
+{
+	return patdev_pci_unbind(dir);
+}
+
+/* Removes the device, then rescans the bus: it comes back unbound. */
+static int remove_device(const char *dir)
+{
+	if (patdev_sysfs_write(dir, "remove", "1\n"))
+		return -1;
+	return patdev_sysfs_write(NULL, "/sys/bus/pci/rescan", "1\n");
+}
+
+static int reset_device(const char *dir)
+{
+	return patdev_sysfs_write(dir, "reset", "1\n");
+}
+
+TEST_F(bar, unbind_revokes_every_mapping)
+{
+	revoke_in_every_process(_metadata, self, unbind);
+}
+
+TEST_F(bar, removal_revokes_every_mapping)
+{
+	revoke_in_every_process(_metadata, self, remove_device);
+}
+
+TEST_F(bar, reset_revokes_every_mapping)
+{
+	revoke_in_every_process(_metadata, self, reset_device);
+}
+
+static sigjmp_buf racer_jmp;
+
+static void racer_sigbus(int sig)
+{
+	siglongjmp(racer_jmp, 1);
+}
+
+/*
+ * One racer: maps the BAR at whatever offset sysfs tells, prefaults,
+ * queries, touches and unmaps, over and over, until *@stop. Every error
+ * the revocations can cause is fine (ENXIO, EINVAL from a vanished
+ * mapping, SIGBUS); a hang, a crash or a kernel warning is not.
+ */
+static int racer(const char *dir, int id, volatile int *stop)
+{
+	int fd = open(DEV, O_RDWR);
+	unsigned long long off;
+	struct patdev_query q;
+	unsigned long iter = 0;
+	struct sigaction sa = { .sa_handler = racer_sigbus };
+
+	if (fd < 0)
+		return 2;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	while (!*stop) {
+		volatile unsigned char *p;
+
+		/* Between a revocation and the next binding: no busy loop. */
+		if (patdev_pci_bar_offset(dir, IVSHMEM_BAR, &off)) {
+			usleep(1000);
+			continue;
+		}
+		p = mmap(NULL, GIB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+		if (p == MAP_FAILED) {
+			usleep(1000);
+			continue;
+		}
+		if (!sigsetjmp(racer_jmp, 1)) {
+			struct patdev_prefault pf = { .addr = (uintptr_t)p, .len = GIB,
+						      .flags = PATDEV_PREFAULT_READ };
+
+			if (id & 1)
+				ioctl(fd, PATDEV_IOC_PREFAULT, &pf);
+			p[(iter * 4096 * 7919) % GIB] = 1;
+			query(fd, (void *)p, &q);
+		}
+		munmap((void *)p, GIB);
+		iter++;
+	}
+	close(fd);
+	return iter ? 0 : 4;
+}
+
+TEST_F_TIMEOUT(bar, revocations_race_with_faults_prefaults_queries_and_mmaps, 600)
+{
+	volatile int *stop = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int (*revoke[])(const char *dir) = { unbind, reset_device, remove_device };
+	const int n = 4;
+	pid_t pids[4];
+	int i, round, status;
+
+	ASSERT_NE(MAP_FAILED, (void *)stop);
+	*stop = 0;
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			_exit(racer(self->ivshmem.dir, i, stop));
+		ASSERT_LT(0, pids[i]);
+	}
+	for (round = 0; round < 9; round++) {
+		usleep(200 * 1000);
+		ASSERT_EQ(0, revoke[round % 3](self->ivshmem.dir)) TH_LOG("round %d", round);
+		ASSERT_EQ(0, patdev_pci_bind(self->ivshmem.dir)) TH_LOG("round %d", round);
+	}
+	*stop = 1;
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_EQ(0, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status))
+			TH_LOG("racer %d", i);
+	}
+	munmap((void *)stop, self->page);
+}
+
+TEST_F(bar, module_stays_while_a_bar_is_mapped)
+{
+	void *p = map_bar(self->fd, &self->edu, self->page, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	close(self->fd);
+	self->fd = -1;
+	/* The mapping holds the file, the file the module. */
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "patdev", O_NONBLOCK));
+	EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0x010000ed, *(volatile __u32 *)p);
+	munmap(p, self->page);
+}
+
+TEST_HARNESS_MAIN
