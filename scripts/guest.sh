@@ -4,6 +4,7 @@
 # Runs inside the test VM (host root file system, booted by scripts/vm.sh).
 #   guest.sh check        modprobe the DKMS-installed module, run the selftests,
 #                         unload it, scan dmesg (twice: defaults, sg_readonly=1);
+#                         the PCI BARs of the VM's devices bound to patdev;
 #                         the APIC object's tests (sg_source=lapic); then
 #                         stress and fuzz a fresh load; last, the APIC object
 #                         once the kernel is locked down; one
@@ -224,6 +225,18 @@ kselftest_target() {
 	sed 's/^/#   /' /tmp/patdev-dmesg
 }
 
+# bar_suite LABEL: PCI BARs bound to patdev (the devices
+# scripts/vm.sh attaches); unloading with devices still bound unbinds them.
+bar_suite() {
+	label=$1
+	mark "$label"
+	check_run "$label" "modprobe patdev" modprobe patdev
+	run_tap "$label" ./selftests/patdev_bar
+	check_run "$label" "unload with the devices bound (unbinds them)" rmmod patdev
+	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace/module warning" dmesg_clean
+	sed 's/^/#   /' /tmp/patdev-dmesg
+}
+
 # track_suite: the two named objects keep modified/referenced state.
 track_suite() {
 	label="[track=1]"
@@ -320,7 +333,9 @@ debug() {
 	run_tap "$label" ./selftests/patdev_ptdump
 	# Killed revokers and mode changes (the test build's mmap hold).
 	run_tap "$label" ./selftests/patdev_hold
-	check_run "$label" "rmmod patdev" rmmod patdev
+	# PCI BARs: binding, revocation by unbind, removal and reset.
+	run_tap "$label" ./selftests/patdev_bar
+	check_run "$label" "rmmod patdev (unbinds the bound devices)" rmmod patdev
 
 	insmod "$1"
 	check_run "$label" "fault injection: first mmap and prefault fail with ENOMEM, cleanly" \
@@ -343,6 +358,7 @@ debug() {
 nopat() {
 	check_run "[nopat]" "booted with nopat" grep -qw nopat /proc/cmdline
 	suite "[nopat]"
+	bar_suite "[nopat bar]"
 	# Strong UC must be strong UC in the entry (PCD and PWT) without PAT too.
 	lapic_suite "[nopat sg_source=lapic]"
 }
@@ -356,6 +372,7 @@ check)
 	harness_selfcheck
 	suite "[defaults]"
 	suite "[sg_readonly=1]" sg_readonly=1
+	bar_suite "[bar]"
 	kselftest_target
 	track_suite
 	lapic_suite

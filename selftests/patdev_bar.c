@@ -297,7 +297,9 @@ TEST_F(bar, first_touch_of_the_whole_bar_takes_at_most_two_faults)
 
 TEST_F(bar, set_cache_moves_every_mapping_of_a_bar)
 {
-	unsigned int modes[] = { PATDEV_CACHE_UC, PATDEV_CACHE_UC_MINUS, wc_mode() };
+	/* Each a change: without PAT the BAR starts UC-, and WC would be UC-. */
+	unsigned int modes[] = { PATDEV_CACHE_UC, PATDEV_CACHE_UC_MINUS,
+				 patdev_pat_on() ? PATDEV_CACHE_WC : PATDEV_CACHE_UC };
 	struct patdev_objinfo info;
 	struct patdev_query q;
 	int to_child[2], from_child[2], i, status;
@@ -347,6 +349,7 @@ TEST_F(bar, set_cache_moves_every_mapping_of_a_bar)
 	EXPECT_EQ(0, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	EXPECT_EQ(0, patdev_check_pattern(p, self->bochs.size, 77));
 	munmap(p, self->bochs.size);
+	EXPECT_EQ(0, set_cache(self->fd, self->bochs.off, wc_mode()));
 }
 
 TEST_F(bar, set_cache_refuses_what_a_bar_cannot_be)
