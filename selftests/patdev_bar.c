@@ -369,6 +369,66 @@ TEST_F(bar, set_cache_refuses_what_a_bar_cannot_be)
 	EXPECT_EQ(0, set_cache(self->fd, self->edu.off, PATDEV_CACHE_UC));
 }
 
+#define BAR_TRACK "/sys/module/patdev/parameters/bar_track"
+
+/* Binds @d again, with bar_track set to @track while it binds. */
+static int rebind(struct bar_dev *d, int track)
+{
+	if (patdev_write_long(BAR_TRACK, track) || patdev_pci_unbind(d->dir) ||
+	    patdev_pci_bind(d->dir) || patdev_write_long(BAR_TRACK, 0))
+		return -1;
+	return patdev_pci_bar_offset(d->dir, d->bar, &d->off);
+}
+
+/* MR_QUERY or MR_CLEAR of the first 64 pages of @d: the modified and referenced bits. */
+static int mr64(int fd, const struct bar_dev *d, unsigned long cmd, __u64 flags,
+		__u64 *mod, __u64 *ref)
+{
+	struct patdev_mr mr = { .offset = d->off, .npages = 64, .flags = flags,
+				.modified_map = (uintptr_t)mod, .referenced_map = (uintptr_t)ref };
+
+	return ioctl(fd, cmd, &mr);
+}
+
+TEST_F(bar, bar_track_tells_which_pages_of_a_frame_buffer_were_written)
+{
+	struct patdev_objinfo info;
+	struct patdev_query q;
+	volatile unsigned char *fb;
+	__u64 mod, ref;
+
+	ASSERT_EQ(0, rebind(&self->bochs, 1));
+	ASSERT_EQ(0, objinfo(self->fd, self->bochs.off, &info));
+	ASSERT_EQ(PATDEV_OBJ_TRACKED, info.flags & PATDEV_OBJ_TRACKED);
+	fb = map_bar(self->fd, &self->bochs, self->bochs.size, 0);
+	ASSERT_NE(MAP_FAILED, (void *)fb);
+	ASSERT_EQ(0, mr64(self->fd, &self->bochs, PATDEV_IOC_MR_QUERY, 0, &mod, &ref));
+	EXPECT_EQ(0, mod);
+	EXPECT_EQ(0, ref);
+	fb[3 * self->page] = 1;
+	fb[40 * self->page + 8] = 2;
+	(void)fb[7 * self->page];
+	ASSERT_EQ(0, mr64(self->fd, &self->bochs, PATDEV_IOC_MR_QUERY, 0, &mod, &ref));
+	EXPECT_EQ(1ULL << 3 | 1ULL << 40, mod);
+	EXPECT_EQ(1ULL << 3 | 1ULL << 7 | 1ULL << 40, ref);
+	/* Per page: 4 KiB entries, in the BAR's mode still. */
+	ASSERT_EQ(0, query(self->fd, (void *)(fb + 3 * self->page), &q));
+	EXPECT_EQ(self->page, q.size);
+	EXPECT_STREQ(patdev_cache_name(wc_mode()), patdev_cache_name(q.cache));
+	/* A clear answers what it cleared; the next write marks anew. */
+	ASSERT_EQ(0, mr64(self->fd, &self->bochs, PATDEV_IOC_MR_CLEAR, PATDEV_MR_MODIFIED,
+			  &mod, &ref));
+	EXPECT_EQ(1ULL << 3 | 1ULL << 40, mod);
+	fb[5 * self->page] = 3;
+	ASSERT_EQ(0, mr64(self->fd, &self->bochs, PATDEV_IOC_MR_QUERY, 0, &mod, &ref));
+	EXPECT_EQ(1ULL << 5, mod);
+	EXPECT_EQ(2, fb[40 * self->page + 8]);
+	munmap((void *)fb, self->bochs.size);
+	ASSERT_EQ(0, rebind(&self->bochs, 0));
+	ASSERT_EQ(0, objinfo(self->fd, self->bochs.off, &info));
+	EXPECT_EQ(0, info.flags & PATDEV_OBJ_TRACKED);
+}
+
 TEST_F(bar, edu_registers_through_a_strong_uc_mapping)
 {
 	volatile __u32 *regs = map_bar(self->fd, &self->edu, self->edu.size, 0);

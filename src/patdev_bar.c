@@ -26,6 +26,11 @@
 #include <asm/pgtable.h>
 #include "patdev.h"
 
+static bool bar_track;
+module_param(bar_track, bool, 0644);
+MODULE_PARM_DESC(bar_track,
+		 "BARs bound from now on keep per-page modified/referenced state, e.g. a frame buffer's damage (4 KiB entries only; default N)");
+
 /**
  * struct patdev_bar - a BAR object
  * @obj: the object
@@ -173,7 +178,10 @@ static const struct patdev_obj_ops patdev_bar_ops = {
  * @bar: the BAR's index; a memory BAR of at least a page, page-aligned
  *
  * Prefetchable BARs start WC (UC- without PAT), others UC: what sysfs's
- * resourceN_wc and resourceN give, except that UC is strong.
+ * resourceN_wc and resourceN give, except that UC is strong. With the
+ * bar_track parameter set, the object keeps modified/referenced state:
+ * which pages of a frame buffer user space wrote since the last clear
+ * (what fb_deferred_io can do only for memory with struct pages).
  *
  * Return: the object, named, with the name's reference; an ERR_PTR:
  * -ENOMEM, -ENOSPC, -EBUSY (the range is reserved with another type).
@@ -200,6 +208,12 @@ struct patdev_obj *patdev_bar_obj_create(struct pci_dev *pdev, int bar)
 	if (!b->reservation) {
 		ret = -EBUSY;
 		goto err;
+	}
+	/* Chosen before any mapping can exist: the object is not named yet. */
+	if (READ_ONCE(bar_track)) {
+		ret = patdev_track_init(&b->obj);
+		if (ret)
+			goto err;
 	}
 	ret = patdev_space_add_phase(&b->obj, PHYS_PFN(b->start));
 	if (ret)

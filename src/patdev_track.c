@@ -268,9 +268,12 @@ long patdev_ioctl_mr(struct patdev_file *pfile, void __user *arg, bool clear)
 	ret = -EINVAL;
 	if (!mr.npages || mr.first >= obj->npages || mr.npages > obj->npages - mr.first)
 		goto out;
-	/* A clear revokes entries everywhere: a created object's creator's call. */
-	if (clear && obj->created) {
-		ret = patdev_space_owner_check(pfile, obj);
+	/*
+	 * A clear revokes entries everywhere: a created object's creator's
+	 * call; device memory's, as mapping it, root's.
+	 */
+	if (clear && (obj->created || obj->mmio)) {
+		ret = obj->mmio ? patdev_mmio_allowed() : patdev_space_owner_check(pfile, obj);
 		if (ret)
 			goto out;
 	}

@@ -363,6 +363,8 @@ struct patdev_mmap_flags {
  * @referenced_map: in: 0, or a bitmap as @modified_map, of referenced pages
  * @reserved: in: must be zero
  *
+ * BARs track when the module's bar_track parameter was set as they were
+ * bound: a frame buffer's damage, on memory without struct pages.
  * The state belongs to the page of the object, not to a mapping: it is
  * kept when every mapping is gone and every file closed, for as long as
  * the object lives. A page is referenced from the first access through any
@@ -384,7 +386,7 @@ struct patdev_mmap_flags {
  * Errors: ENOENT, ENXIO (see "Offsets in ioctls" above), EOPNOTSUPP (the
  * object does not track), EINVAL (bad range, flags or reserved field),
  * EPERM (PATDEV_IOC_MR_CLEAR of a created object through another open file
- * than its creator's), EFAULT (a bitmap or this structure could not be
+ * than its creator's, or of a BAR without CAP_SYS_RAWIO or under lockdown), EFAULT (a bitmap or this structure could not be
  * written: the bitmaps are checked whole first; a failure in a later
  * round leaves the earlier rounds cleared, as the counts last written
  * say, and the rest untouched; keep this structure inside one page for
