@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * Names of the values of the uapi's enums (&enum patdev_cache, &enum
- * patdev_obj_kind), for the module's debugfs view and for the user tools. Not part of the uapi: include only where it is used.
+ * patdev_obj_kind), for the module's debugfs view and for the user tools.
+ * Not part of the uapi: include only where it is used.
  */
 #ifndef _PATDEV_ENUM_NAMES_H
 #define _PATDEV_ENUM_NAMES_H

@@ -34,8 +34,8 @@
 #include "patdev_user.h"
 
 #define DEV "/dev/patdev"
-#define GIB (1UL << 30)
-#define MIB (1UL << 20)
+#define MIB (1024UL * 1024)
+#define GIB (1024 * MIB)
 #define IVSHMEM_BAR 2
 #define EDU_ID		0x00
 #define EDU_LIVENESS	0x04
@@ -138,17 +138,38 @@ static unsigned int wc_mode(void)
 	return patdev_pat_on() ? PATDEV_CACHE_WC : PATDEV_CACHE_UC_MINUS;
 }
 
+/* Device accesses the compiler neither drops, merges nor reorders. */
+static unsigned char peek(const void *addr)
+{
+	return __atomic_load_n((const unsigned char *)addr, __ATOMIC_SEQ_CST);
+}
+
+static void poke(void *addr, unsigned char val)
+{
+	__atomic_store_n((unsigned char *)addr, val, __ATOMIC_SEQ_CST);
+}
+
+static __u32 reg_read(const void *regs, unsigned int reg)
+{
+	return __atomic_load_n((const __u32 *)regs + reg / 4, __ATOMIC_SEQ_CST);
+}
+
+static void reg_write(void *regs, unsigned int reg, __u32 val)
+{
+	__atomic_store_n((__u32 *)regs + reg / 4, val, __ATOMIC_SEQ_CST);
+}
+
 /* The signal a forked child gets touching @addr, or 0. */
-static int touch_in_child(volatile unsigned char *addr, int write)
+static int touch_in_child(unsigned char *addr, int write)
 {
 	int status;
 	pid_t pid = fork();
 
 	if (pid == 0) {
 		if (write)
-			*addr = 1;
+			poke(addr, 1);
 		else
-			(void)*addr;
+			peek(addr);
 		_exit(0);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
@@ -174,42 +195,42 @@ static int host_read(unsigned long long off, void *buf, size_t len)
 }
 
 /* The memory type and size every entry of @d's BAR has after a prefault. */
-static void check_entries(struct __test_metadata *_metadata, FIXTURE_DATA(bar) *self,
+static void check_entries(struct __test_metadata *_metadata, int fd, size_t page,
 			  const struct bar_dev *d, unsigned int cache, unsigned long entry)
 {
 	struct patdev_range_query r = { 0 };
-	unsigned char *p = map_bar(self->fd, d, d->size, PATDEV_PREFAULT_READ);
-	unsigned long long npages = d->size / self->page;
+	unsigned char *p = map_bar(fd, d, d->size, PATDEV_PREFAULT_READ);
+	unsigned long long npages = d->size / page;
 	struct patdev_query q;
 	size_t off;
 
 	ASSERT_NE(MAP_FAILED, p);
 	for (off = 0; off < d->size; off += d->size / 4) {
-		ASSERT_EQ(0, query(self->fd, p + off, &q));
+		ASSERT_EQ(0, query(fd, p + off, &q));
 		ASSERT_EQ(PATDEV_QUERY_PRESENT, q.flags & PATDEV_QUERY_PRESENT);
 		EXPECT_STREQ(patdev_cache_name(cache), patdev_cache_name(q.cache))
 			TH_LOG("%s at +0x%zx", d->dir, off);
 		EXPECT_EQ(entry, q.size) TH_LOG("%s at +0x%zx", d->dir, off);
 		/* Opened as root: the frame is told, and it is the BAR's. */
-		EXPECT_EQ((d->start + off) / self->page, q.pfn);
+		EXPECT_EQ((d->start + off) / page, q.pfn);
 	}
 	r.addr = (uintptr_t)p;
 	r.len = d->size;
-	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_RANGE_QUERY, &r));
+	ASSERT_EQ(0, ioctl(fd, PATDEV_IOC_RANGE_QUERY, &r));
 	EXPECT_EQ(npages, r.resident);
-	EXPECT_EQ(entry > self->page ? npages : 0, r.huge);
+	EXPECT_EQ(entry > page ? npages : 0, r.huge);
 	EXPECT_EQ(entry == GIB ? npages : 0, r.huge_1g);
 	munmap(p, d->size);
 }
 
 /* The largest entry a BAR of @size, aligned to it, gets on this kernel. */
-static unsigned long best_entry(FIXTURE_DATA(bar) *self, unsigned long long size)
+static unsigned long best_entry(int huge, int huge_1g, unsigned long long size)
 {
-	if (self->huge_1g && size >= GIB)
+	if (huge_1g && size >= GIB)
 		return GIB;
-	if (self->huge && size >= 2 * MIB)
+	if (huge && size >= 2 * MIB)
 		return 2 * MIB;
-	return self->page;
+	return sysconf(_SC_PAGESIZE);
 }
 
 TEST_F(bar, bars_are_objects_named_in_sysfs)
@@ -269,30 +290,30 @@ TEST_F(bar, ivshmem_bytes_reach_the_host_file_and_back)
 
 TEST_F(bar, entries_have_the_objects_mode_and_the_largest_size)
 {
-	check_entries(_metadata, self, &self->ivshmem, wc_mode(),
-		      best_entry(self, self->ivshmem.size));
-	check_entries(_metadata, self, &self->bochs, wc_mode(),
-		      best_entry(self, self->bochs.size));
-	check_entries(_metadata, self, &self->edu, PATDEV_CACHE_UC, self->page);
+	check_entries(_metadata, self->fd, self->page, &self->ivshmem, wc_mode(),
+		      best_entry(self->huge, self->huge_1g, self->ivshmem.size));
+	check_entries(_metadata, self->fd, self->page, &self->bochs, wc_mode(),
+		      best_entry(self->huge, self->huge_1g, self->bochs.size));
+	check_entries(_metadata, self->fd, self->page, &self->edu, PATDEV_CACHE_UC, self->page);
 }
 
 TEST_F(bar, first_touch_of_the_whole_bar_takes_at_most_two_faults)
 {
-	unsigned long entry = best_entry(self, GIB);
-	volatile unsigned char *p = map_bar(self->fd, &self->ivshmem, GIB, 0);
+	unsigned long entry = best_entry(self->huge, self->huge_1g, GIB);
+	unsigned char *p = map_bar(self->fd, &self->ivshmem, GIB, 0);
 	struct rusage before, after;
 	long faults;
 	size_t off;
 
-	ASSERT_NE(MAP_FAILED, (void *)p);
+	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, getrusage(RUSAGE_SELF, &before));
 	for (off = 0; off < GIB; off += self->page)
-		(void)p[off];
+		peek(p + off);
 	ASSERT_EQ(0, getrusage(RUSAGE_SELF, &after));
 	faults = after.ru_minflt - before.ru_minflt;
 	/* One per entry, and one more for the test's own page (its stack). */
 	EXPECT_GE((long)(GIB / entry) + 1, faults) TH_LOG("%ld faults", faults);
-	munmap((void *)p, GIB);
+	munmap(p, GIB);
 }
 
 TEST_F(bar, set_cache_moves_every_mapping_of_a_bar)
@@ -324,7 +345,7 @@ TEST_F(bar, set_cache_moves_every_mapping_of_a_bar)
 		for (i = 0; i < 3; i++) {
 			if (write(from_child[1], "r", 1) != 1 || read(to_child[0], &c, 1) != 1)
 				_exit(3);
-			(void)*(volatile unsigned char *)cp;
+			peek(cp);
 			if (query(fd, cp, &q) || q.cache != modes[i])
 				_exit(10 + i);
 		}
@@ -340,7 +361,7 @@ TEST_F(bar, set_cache_moves_every_mapping_of_a_bar)
 		/* The change removed every entry; the next access faults the new mode in. */
 		ASSERT_EQ(0, query(self->fd, p, &q));
 		EXPECT_EQ(0, q.flags & PATDEV_QUERY_PRESENT);
-		(void)*(volatile unsigned char *)p;
+		peek(p);
 		ASSERT_EQ(0, query(self->fd, p, &q));
 		EXPECT_STREQ(patdev_cache_name(modes[i]), patdev_cache_name(q.cache));
 		ASSERT_EQ(1, write(to_child[1], "g", 1));
@@ -394,36 +415,36 @@ TEST_F(bar, bar_track_tells_which_pages_of_a_frame_buffer_were_written)
 {
 	struct patdev_objinfo info;
 	struct patdev_query q;
-	volatile unsigned char *fb;
+	unsigned char *fb;
 	__u64 mod, ref;
 
 	ASSERT_EQ(0, rebind(&self->bochs, 1));
 	ASSERT_EQ(0, objinfo(self->fd, self->bochs.off, &info));
 	ASSERT_EQ(PATDEV_OBJ_TRACKED, info.flags & PATDEV_OBJ_TRACKED);
 	fb = map_bar(self->fd, &self->bochs, self->bochs.size, 0);
-	ASSERT_NE(MAP_FAILED, (void *)fb);
+	ASSERT_NE(MAP_FAILED, fb);
 	ASSERT_EQ(0, mr64(self->fd, &self->bochs, PATDEV_IOC_MR_QUERY, 0, &mod, &ref));
 	EXPECT_EQ(0, mod);
 	EXPECT_EQ(0, ref);
-	fb[3 * self->page] = 1;
-	fb[40 * self->page + 8] = 2;
-	(void)fb[7 * self->page];
+	poke(fb + 3 * self->page, 1);
+	poke(fb + 40 * self->page + 8, 2);
+	peek(fb + 7 * self->page);
 	ASSERT_EQ(0, mr64(self->fd, &self->bochs, PATDEV_IOC_MR_QUERY, 0, &mod, &ref));
 	EXPECT_EQ(1ULL << 3 | 1ULL << 40, mod);
 	EXPECT_EQ(1ULL << 3 | 1ULL << 7 | 1ULL << 40, ref);
 	/* Per page: 4 KiB entries, in the BAR's mode still. */
-	ASSERT_EQ(0, query(self->fd, (void *)(fb + 3 * self->page), &q));
+	ASSERT_EQ(0, query(self->fd, fb + 3 * self->page, &q));
 	EXPECT_EQ(self->page, q.size);
 	EXPECT_STREQ(patdev_cache_name(wc_mode()), patdev_cache_name(q.cache));
 	/* A clear answers what it cleared; the next write marks anew. */
 	ASSERT_EQ(0, mr64(self->fd, &self->bochs, PATDEV_IOC_MR_CLEAR, PATDEV_MR_MODIFIED,
 			  &mod, &ref));
 	EXPECT_EQ(1ULL << 3 | 1ULL << 40, mod);
-	fb[5 * self->page] = 3;
+	poke(fb + 5 * self->page, 3);
 	ASSERT_EQ(0, mr64(self->fd, &self->bochs, PATDEV_IOC_MR_QUERY, 0, &mod, &ref));
 	EXPECT_EQ(1ULL << 5, mod);
-	EXPECT_EQ(2, fb[40 * self->page + 8]);
-	munmap((void *)fb, self->bochs.size);
+	EXPECT_EQ(2, peek(fb + 40 * self->page + 8));
+	munmap(fb, self->bochs.size);
 	ASSERT_EQ(0, rebind(&self->bochs, 0));
 	ASSERT_EQ(0, objinfo(self->fd, self->bochs.off, &info));
 	EXPECT_EQ(0, info.flags & PATDEV_OBJ_TRACKED);
@@ -431,16 +452,16 @@ TEST_F(bar, bar_track_tells_which_pages_of_a_frame_buffer_were_written)
 
 TEST_F(bar, edu_registers_through_a_strong_uc_mapping)
 {
-	volatile __u32 *regs = map_bar(self->fd, &self->edu, self->edu.size, 0);
+	void *regs = map_bar(self->fd, &self->edu, self->edu.size, 0);
 	struct patdev_query q;
 
-	ASSERT_NE(MAP_FAILED, (void *)regs);
-	EXPECT_EQ(0x010000ed, regs[EDU_ID / 4]);
-	regs[EDU_LIVENESS / 4] = 0x12345678;
-	EXPECT_EQ(~0x12345678u, regs[EDU_LIVENESS / 4]);
-	ASSERT_EQ(0, query(self->fd, (void *)regs, &q));
+	ASSERT_NE(MAP_FAILED, regs);
+	EXPECT_EQ(0x010000ed, reg_read(regs, EDU_ID));
+	reg_write(regs, EDU_LIVENESS, 0x12345678);
+	EXPECT_EQ(~0x12345678u, reg_read(regs, EDU_LIVENESS));
+	ASSERT_EQ(0, query(self->fd, regs, &q));
 	EXPECT_STREQ("UC", patdev_cache_name(q.cache));
-	munmap((void *)regs, self->edu.size);
+	munmap(regs, self->edu.size);
 }
 
 TEST_F(bar, device_memory_needs_cap_sys_rawio)
@@ -471,9 +492,10 @@ TEST_F(bar, device_memory_needs_cap_sys_rawio)
  * @n processes map ivshmem's BAR through their own opens and prefault it,
  * then wait; after @revoke, each touches its mapping and must get SIGBUS.
  */
-static void revoke_in_every_process(struct __test_metadata *_metadata,
-				    FIXTURE_DATA(bar) *self, int (*revoke)(const char *dir))
+static void revoke_in_every_process(struct __test_metadata *_metadata, int fd,
+				    struct bar_dev *ivshmem, int (*revoke)(const char *dir))
 {
+	const size_t page = sysconf(_SC_PAGESIZE);
 	const int n = 3;
 	int ready[2], go[2], i, status;
 	struct patdev_objinfo info;
@@ -483,29 +505,28 @@ static void revoke_in_every_process(struct __test_metadata *_metadata,
 	unsigned char *p;
 	char c;
 
-	p = map_bar(self->fd, &self->ivshmem, GIB, PATDEV_PREFAULT_WRITE);
+	p = map_bar(fd, ivshmem, GIB, PATDEV_PREFAULT_WRITE);
 	ASSERT_NE(MAP_FAILED, p);
-	patdev_fill_pattern(p + GIB / 2, MIB, 5);
+	patdev_fill_pattern(p + GIB / 2 + 16 * MIB, MIB, 5);
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(go));
 	for (i = 0; i < n; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0) {
-			int fd = open(DEV, O_RDWR);
-			volatile unsigned char *cp = map_bar(fd, &self->ivshmem, GIB,
-							     PATDEV_PREFAULT_READ);
+			int cfd = open(DEV, O_RDWR);
+			unsigned char *cp = map_bar(cfd, ivshmem, GIB, PATDEV_PREFAULT_READ);
 
 			if (cp == MAP_FAILED || write(ready[1], "r", 1) != 1 ||
 			    read(go[0], &c, 1) != 1)
 				_exit(2);
-			(void)cp[i * (GIB / n)];	/* SIGBUS ends it here */
+			peek(cp + i * (GIB / n));	/* SIGBUS ends it here */
 			_exit(3);
 		}
 		ASSERT_LT(0, pids[i]);
 	}
 	for (i = 0; i < n; i++)
 		ASSERT_EQ(1, read(ready[0], &c, 1));
-	ASSERT_EQ(0, revoke(self->ivshmem.dir)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, revoke(ivshmem->dir)) TH_LOG("%s", strerror(errno));
 	for (i = 0; i < n; i++)
 		ASSERT_EQ(1, write(go[1], "g", 1));
 	for (i = 0; i < n; i++) {
@@ -514,25 +535,25 @@ static void revoke_in_every_process(struct __test_metadata *_metadata,
 			TH_LOG("child %d: status 0x%x", i, status);
 	}
 	/* No entry left here either, and the old offset names nothing. */
-	ASSERT_EQ(0, query(self->fd, p, &q));
+	ASSERT_EQ(0, query(fd, p, &q));
 	EXPECT_EQ(0, q.flags & PATDEV_QUERY_PRESENT);
 	EXPECT_EQ(SIGBUS, touch_in_child(p, 0));
-	EXPECT_EQ(-1, objinfo(self->fd, self->ivshmem.off, &info));
+	EXPECT_EQ(-1, objinfo(fd, ivshmem->off, &info));
 	EXPECT_EQ(ENXIO, errno);
-	EXPECT_EQ(MAP_FAILED, map_bar(self->fd, &self->ivshmem, self->page, 0));
+	EXPECT_EQ(MAP_FAILED, map_bar(fd, ivshmem, page, 0));
 	EXPECT_EQ(ENXIO, errno);
 	munmap(p, GIB);
 
 	/* Bound again (a reset binds itself): a new object, new offsets, the same bytes. */
-	if (patdev_pci_bar_offset(self->ivshmem.dir, IVSHMEM_BAR, &off)) {
-		ASSERT_EQ(0, patdev_pci_bind(self->ivshmem.dir));
-		ASSERT_EQ(0, patdev_pci_bar_offset(self->ivshmem.dir, IVSHMEM_BAR, &off));
+	if (patdev_pci_bar_offset(ivshmem->dir, IVSHMEM_BAR, &off)) {
+		ASSERT_EQ(0, patdev_pci_bind(ivshmem->dir));
+		ASSERT_EQ(0, patdev_pci_bar_offset(ivshmem->dir, IVSHMEM_BAR, &off));
 	}
-	EXPECT_NE(self->ivshmem.off, off);
-	self->ivshmem.off = off;
-	p = map_bar(self->fd, &self->ivshmem, GIB, 0);
+	EXPECT_NE(ivshmem->off, off);
+	ivshmem->off = off;
+	p = map_bar(fd, ivshmem, GIB, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	EXPECT_EQ(0, patdev_check_pattern(p + GIB / 2, MIB, 5));
+	EXPECT_EQ(0, patdev_check_pattern(p + GIB / 2 + 16 * MIB, MIB, 5));
 	munmap(p, GIB);
 }
 
@@ -556,17 +577,17 @@ static int reset_device(const char *dir)
 
 TEST_F(bar, unbind_revokes_every_mapping)
 {
-	revoke_in_every_process(_metadata, self, unbind);
+	revoke_in_every_process(_metadata, self->fd, &self->ivshmem, unbind);
 }
 
 TEST_F(bar, removal_revokes_every_mapping)
 {
-	revoke_in_every_process(_metadata, self, remove_device);
+	revoke_in_every_process(_metadata, self->fd, &self->ivshmem, remove_device);
 }
 
 TEST_F(bar, reset_revokes_every_mapping)
 {
-	revoke_in_every_process(_metadata, self, reset_device);
+	revoke_in_every_process(_metadata, self->fd, &self->ivshmem, reset_device);
 }
 
 static sigjmp_buf racer_jmp;
@@ -582,7 +603,7 @@ static void racer_sigbus(int sig)
  * the revocations can cause is fine (ENXIO, EINVAL from a vanished
  * mapping, SIGBUS); a hang, a crash or a kernel warning is not.
  */
-static int racer(const char *dir, int id, volatile int *stop)
+static int racer(const char *dir, int id, const int *stop)
 {
 	int fd = open(DEV, O_RDWR);
 	unsigned long long off;
@@ -594,8 +615,8 @@ static int racer(const char *dir, int id, volatile int *stop)
 		return 2;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, NULL);
-	while (!*stop) {
-		volatile unsigned char *p;
+	while (!__atomic_load_n(stop, __ATOMIC_RELAXED)) {
+		unsigned char *p;
 
 		/* Between a revocation and the next binding: no busy loop. */
 		if (patdev_pci_bar_offset(dir, IVSHMEM_BAR, &off)) {
@@ -613,10 +634,10 @@ static int racer(const char *dir, int id, volatile int *stop)
 
 			if (id & 1)
 				ioctl(fd, PATDEV_IOC_PREFAULT, &pf);
-			p[(iter * 4096 * 7919) % GIB] = 1;
-			query(fd, (void *)p, &q);
+			poke(p + (iter * 4096 * 7919) % GIB, 1);
+			query(fd, p, &q);
 		}
-		munmap((void *)p, GIB);
+		munmap(p, GIB);
 		iter++;
 	}
 	close(fd);
@@ -625,15 +646,14 @@ static int racer(const char *dir, int id, volatile int *stop)
 
 TEST_F_TIMEOUT(bar, revocations_race_with_faults_prefaults_queries_and_mmaps, 600)
 {
-	volatile int *stop = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
-				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int *stop = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			 -1, 0);
 	int (*revoke[])(const char *dir) = { unbind, reset_device, remove_device };
 	const int n = 4;
 	pid_t pids[4];
 	int i, round, status;
 
-	ASSERT_NE(MAP_FAILED, (void *)stop);
-	*stop = 0;
+	ASSERT_NE(MAP_FAILED, stop);
 	for (i = 0; i < n; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0)
@@ -645,13 +665,13 @@ TEST_F_TIMEOUT(bar, revocations_race_with_faults_prefaults_queries_and_mmaps, 60
 		ASSERT_EQ(0, revoke[round % 3](self->ivshmem.dir)) TH_LOG("round %d", round);
 		ASSERT_EQ(0, patdev_pci_bind(self->ivshmem.dir)) TH_LOG("round %d", round);
 	}
-	*stop = 1;
+	__atomic_store_n(stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < n; i++) {
 		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
 		EXPECT_EQ(0, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status))
 			TH_LOG("racer %d", i);
 	}
-	munmap((void *)stop, self->page);
+	munmap(stop, self->page);
 }
 
 TEST_F(bar, module_stays_while_a_bar_is_mapped)
@@ -664,7 +684,7 @@ TEST_F(bar, module_stays_while_a_bar_is_mapped)
 	/* The mapping holds the file, the file the module. */
 	EXPECT_EQ(-1, syscall(SYS_delete_module, "patdev", O_NONBLOCK));
 	EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY) TH_LOG("%s", strerror(errno));
-	EXPECT_EQ(0x010000ed, *(volatile __u32 *)p);
+	EXPECT_EQ(0x010000ed, reg_read(p, EDU_ID));
 	munmap(p, self->page);
 }
 

@@ -90,9 +90,9 @@ static inline vm_fault_t patdev_insert_pfn_pud(struct vm_fault *vmf, unsigned lo
 }
 
 /* 6.19 dropped the mm argument of mm_get_unmapped_area(): it is current's. */
-static inline unsigned long patdev_mm_get_unmapped_area(struct file *file, unsigned long addr,
-							 unsigned long len, unsigned long pgoff,
-							 unsigned long flags)
+static inline unsigned long
+patdev_mm_get_unmapped_area(struct file *file, unsigned long addr, unsigned long len,
+			    unsigned long pgoff, unsigned long flags)
 {
 #ifdef PATDEV_HAVE_MM_GET_UNMAPPED_AREA_NOMM
 	return mm_get_unmapped_area(file, addr, len, pgoff, flags);

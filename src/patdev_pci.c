@@ -33,7 +33,7 @@
  * @bars: the objects of its memory BARs, NULL for the others
  */
 struct patdev_pci {
-	struct mutex lock;
+	struct mutex lock;	/* protects @bars */
 	struct patdev_obj *bars[PCI_STD_NUM_BARS];
 };
 

@@ -386,7 +386,8 @@ struct patdev_mmap_flags {
  * Errors: ENOENT, ENXIO (see "Offsets in ioctls" above), EOPNOTSUPP (the
  * object does not track), EINVAL (bad range, flags or reserved field),
  * EPERM (PATDEV_IOC_MR_CLEAR of a created object through another open file
- * than its creator's, or of a BAR without CAP_SYS_RAWIO or under lockdown), EFAULT (a bitmap or this structure could not be
+ * than its creator's, or of a BAR without CAP_SYS_RAWIO or under
+ * lockdown), EFAULT (a bitmap or this structure could not be
  * written: the bitmaps are checked whole first; a failure in a later
  * round leaves the earlier rounds cleared, as the counts last written
  * say, and the rest untouched; keep this structure inside one page for
