@@ -397,6 +397,7 @@ bench)
 	insmod "$3" || exit 1
 	./tools/patdev-bench
 	status=$?
+	./tools/patdev-bench-bar || status=1
 	rmmod patdev_remap || status=1
 	rmmod patdev || status=1
 	dmesg_clean || status=1

@@ -45,5 +45,10 @@ if [ "$job" = bench ]; then
 	extra="$rdir/patdev_remap.ko"
 fi
 make -s -C "$here/../tools"
+# vfio-pci, the benchmark's third way to map a BAR, needs an IOMMU.
+if [ "$job" = bench ]; then
+	export PATDEV_VM_IOMMU=1
+	export PATDEV_VM_APPEND="intel_iommu=on${PATDEV_VM_APPEND:+ $PATDEV_VM_APPEND}"
+fi
 echo "==> running the $job in a VM"
 "$here/vm.sh" "$kver" ./scripts/guest.sh "$job" "$bdir/patdev.ko" $extra

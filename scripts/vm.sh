@@ -14,7 +14,9 @@
 #     its bus), its 1 GiB BAR 2 backed by a host file the guest sees at
 #     PATDEV_IVSHMEM_FILE (the host's root file system is the guest's);
 #   bochs-display (a 16 MiB prefetchable frame buffer, BAR 0);
-#   edu (a 1 MiB non-prefetchable register BAR 0).
+#   edu (a 1 MiB non-prefetchable register BAR 0);
+#   with PATDEV_VM_IOMMU=1, an Intel IOMMU (for vfio-pci; the guest also
+#     needs intel_iommu=on in PATDEV_VM_APPEND).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,7 +38,9 @@ if [ "${PATDEV_VM_DEVICES:-1}" != 0 ]; then
 	printf '%s' "patdev ivshmem seed, written by the host" |
 		dd of="$shm" bs=1M seek=512 conv=notrunc status=none
 	trap 'rm -f "$shm"' EXIT
-	qemu_opts="-object memory-backend-file,id=pdshm,size=1G,share=on,mem-path=$shm"
+	qemu_opts=
+	[ "${PATDEV_VM_IOMMU:-0}" = 1 ] && qemu_opts="-device intel-iommu,intremap=off "
+	qemu_opts+="-object memory-backend-file,id=pdshm,size=1G,share=on,mem-path=$shm"
 	qemu_opts+=" -device pcie-root-port,id=pdrp,chassis=9,slot=9"
 	qemu_opts+=" -device ivshmem-plain,memdev=pdshm,bus=pdrp"
 	qemu_opts+=" -device bochs-display -device edu"

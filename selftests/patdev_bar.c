@@ -316,6 +316,58 @@ TEST_F(bar, first_touch_of_the_whole_bar_takes_at_most_two_faults)
 	munmap(p, GIB);
 }
 
+/*
+ * Splitting a vma inside a 1 GiB entry: the entry must go before the core
+ * splits (it would walk into the entry as if it were a page table: an
+ * oops). munmap of one page, mprotect of a 2 MiB-aligned part (no 2 MiB
+ * split to do at all), then a fork copying what is left.
+ */
+TEST_F(bar, splitting_a_1g_entry_keeps_the_rest_mapped)
+{
+	unsigned char *p = map_bar(self->fd, &self->ivshmem, GIB, PATDEV_PREFAULT_WRITE);
+	struct patdev_query q;
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(MAP_FAILED, p);
+	patdev_fill_pattern(p + 8 * MIB, 4 * MIB, 31);
+	ASSERT_EQ(0, munmap(p + 100 * self->page, self->page));
+	EXPECT_EQ(SIGSEGV, touch_in_child(p + 100 * self->page, 0));
+	EXPECT_EQ(0, patdev_check_pattern(p + 8 * MIB, 4 * MIB, 31));
+	ASSERT_EQ(0, mprotect(p + 64 * MIB, 2 * MIB, PROT_READ));
+	EXPECT_EQ(SIGSEGV, touch_in_child(p + 64 * MIB, 1));
+	EXPECT_EQ(0, touch_in_child(p + 66 * MIB, 1));
+	ASSERT_EQ(0, query(self->fd, p + 8 * MIB, &q));
+	EXPECT_GE(2 * MIB, q.size) TH_LOG("a 1 GiB entry across split vmas");
+	pid = fork();
+	if (pid == 0)
+		_exit(patdev_check_pattern(p + 8 * MIB, 4 * MIB, 31) ? 1 : 0);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	munmap(p, GIB);
+}
+
+/* mremap to a place not congruent modulo 1 GiB: the 1 GiB entry cannot move whole. */
+TEST_F(bar, moving_a_1g_mapping_elsewhere_keeps_its_bytes)
+{
+	unsigned char *p = map_bar(self->fd, &self->ivshmem, GIB, PATDEV_PREFAULT_READ);
+	unsigned char *area, *q;
+
+	ASSERT_NE(MAP_FAILED, p);
+	patdev_fill_pattern(p + 20 * MIB, MIB, 41);
+	area = mmap(NULL, GIB + 4 * MIB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	q = (unsigned char *)(((uintptr_t)area + 2 * MIB - 1) & ~(2 * MIB - 1));
+	if (!(((uintptr_t)q - (uintptr_t)p) % GIB))
+		q += 2 * MIB;
+	q = mremap(p, GIB, GIB, MREMAP_MAYMOVE | MREMAP_FIXED, q);
+	ASSERT_NE(MAP_FAILED, q) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, patdev_check_pattern(q + 20 * MIB, MIB, 41));
+	munmap(q, GIB);
+	munmap(area, GIB + 4 * MIB);
+}
+
 TEST_F(bar, set_cache_moves_every_mapping_of_a_bar)
 {
 	/* Each a change: without PAT the BAR starts UC-, and WC would be UC-. */
@@ -371,6 +423,28 @@ TEST_F(bar, set_cache_moves_every_mapping_of_a_bar)
 	EXPECT_EQ(0, patdev_check_pattern(p, self->bochs.size, 77));
 	munmap(p, self->bochs.size);
 	EXPECT_EQ(0, set_cache(self->fd, self->bochs.off, wc_mode()));
+}
+
+/*
+ * A mapping with a 1 GiB entry made before a mode change: what faults
+ * make afterwards has the new mode, whatever size they use.
+ */
+TEST_F(bar, a_1g_mapping_takes_the_new_mode_after_a_change)
+{
+	unsigned char *p = map_bar(self->fd, &self->ivshmem, GIB, PATDEV_PREFAULT_READ);
+	struct patdev_query q;
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, set_cache(self->fd, self->ivshmem.off, PATDEV_CACHE_UC));
+	peek(p + GIB / 4);
+	ASSERT_EQ(0, query(self->fd, p + GIB / 4, &q));
+	EXPECT_STREQ("UC", patdev_cache_name(q.cache)) TH_LOG("entry of %llu bytes",
+							       (unsigned long long)q.size);
+	ASSERT_EQ(0, set_cache(self->fd, self->ivshmem.off, wc_mode()));
+	peek(p + GIB / 4);
+	ASSERT_EQ(0, query(self->fd, p + GIB / 4, &q));
+	EXPECT_STREQ(patdev_cache_name(wc_mode()), patdev_cache_name(q.cache));
+	munmap(p, GIB);
 }
 
 TEST_F(bar, set_cache_refuses_what_a_bar_cannot_be)

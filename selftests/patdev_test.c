@@ -221,7 +221,7 @@ TEST_F(patdev, version_ioctl)
 	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_VERSION, &v));
 	ASSERT_EQ(PATDEV_VERSION_MAJOR, v.major);
 	ASSERT_EQ(PATDEV_VERSION_MINOR, v.minor);
-	ASSERT_EQ(5, v.minor) TH_LOG("the ioctl ABI of minor 5");
+	ASSERT_EQ(6, v.minor) TH_LOG("the ioctl ABI of minor 6");
 	/* A 0.1 program's VERSION call (_IOWR then) is still answered. */
 	memset(&v, 0xff, sizeof(v));
 	ASSERT_EQ(0, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version), &v));

@@ -28,13 +28,19 @@ static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 #endif
 
 /* 7.2 renamed zap_vma_ptes() to zap_special_vma_range(). */
-static inline void patdev_zap_vma(struct vm_area_struct *vma)
+static inline void patdev_zap_range(struct vm_area_struct *vma, unsigned long start,
+				    unsigned long size)
 {
 #ifdef PATDEV_HAVE_ZAP_SPECIAL_VMA_RANGE
-	zap_special_vma_range(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+	zap_special_vma_range(vma, start, size);
 #else
-	zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+	zap_vma_ptes(vma, start, size);
 #endif
+}
+
+static inline void patdev_zap_vma(struct vm_area_struct *vma)
+{
+	patdev_zap_range(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 }
 
 /*

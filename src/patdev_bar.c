@@ -103,12 +103,18 @@ static enum patdev_cache patdev_kernel_cache(void __iomem *addr)
 {
 	unsigned int level;
 	pte_t *pte = lookup_address((unsigned long __force)addr, &level);
-	pgprot_t prot;
 
 	if (!pte)
 		return PATDEV_CACHE_WB;
-	prot = pte_pgprot(*pte);
-	return patdev_pat_decode(level == PG_LEVEL_4K ? prot : pgprot_large_2_4k(prot));
+	/* A large entry's PAT bit is bit 12, which pte_pgprot() drops. */
+	switch (level) {
+	case PG_LEVEL_4K:
+		return patdev_pat_decode(pte_pgprot(*pte));
+	case PG_LEVEL_2M:
+		return patdev_pat_decode(pgprot_large_2_4k(pmd_pgprot(*(pmd_t *)pte)));
+	default:
+		return patdev_pat_decode(pgprot_large_2_4k(pud_pgprot(*(pud_t *)pte)));
+	}
 }
 
 /*

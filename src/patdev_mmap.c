@@ -10,6 +10,7 @@
 #include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
+#include <linux/pagemap.h>
 #include <linux/security.h>
 #include <asm/memtype.h>
 #include "compat.h"
@@ -194,8 +195,9 @@ static vm_fault_t patdev_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	 * does, so after a change such a vma gets 4 KiB entries, which take
 	 * the object's mode of now (patdev_obj_vma_prot()).
 	 */
-	if (!pat_enabled() && pgprot_val(patdev_obj_vma_prot(obj, vma->vm_page_prot)) !=
-			      pgprot_val(vma->vm_page_prot)) {
+	if ((!pat_enabled() || size == PUD_SIZE) &&
+	    pgprot_val(patdev_obj_vma_prot(obj, vma->vm_page_prot)) !=
+	    pgprot_val(vma->vm_page_prot)) {
 		ret = VM_FAULT_FALLBACK;
 		goto out;
 	}
@@ -208,12 +210,38 @@ out:
 }
 #endif
 
+#if PATDEV_HUGE_1G
+/*
+ * A split of the vma inside a 1 GiB entry (munmap, mprotect, madvise,
+ * mremap of a part): the core breaks up 2 MiB entries at the split, never
+ * 1 GiB ones, and would walk into the entry as if it were a page table
+ * (mm_find_pmd() only asks whether the upper entry is present). The entry
+ * goes first, with the vma write-locked so that no fault under the vma
+ * lock makes it again; after the split no piece holds the whole slot, and
+ * faults make smaller entries.
+ */
+static int patdev_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	unsigned long haddr = addr & PUD_MASK;
+
+	if (IS_ALIGNED(addr, PUD_SIZE) || haddr < vma->vm_start ||
+	    vma->vm_end - haddr < PUD_SIZE || !patdev_pud_leaf(vma->vm_mm, addr))
+		return 0;
+	vma_start_write(vma);
+	patdev_zap_range(vma, haddr, PUD_SIZE);
+	return 0;
+}
+#endif
+
 static const struct vm_operations_struct patdev_vm_ops = {
 	.open = patdev_vm_open,
 	.close = patdev_vm_close,
 	.fault = patdev_vm_fault,
 #if PATDEV_HUGE
 	.huge_fault = patdev_vm_huge_fault,
+#endif
+#if PATDEV_HUGE_1G
+	.may_split = patdev_vm_may_split,
 #endif
 };
 
@@ -350,6 +378,43 @@ static unsigned long patdev_unmapped_area_1g(struct file *file, unsigned long le
 		return 0;
 	return addr + ((off - addr) & (PUD_SIZE - 1));
 }
+
+/*
+ * mremap() moves page tables without asking the driver first, and moves a
+ * 1 GiB entry whole only to a 1 GiB-congruent place: elsewhere the core
+ * would walk into the entry as if it were a page table (get_old_pmd()).
+ * Its destination comes through here first, MAP_FIXED, with the mmap lock
+ * held for write. When that place is not congruent with the offsets being
+ * placed, the caller's 1 GiB entries of @file over those offsets go, their
+ * vmas write-locked so that faults under the vma lock wait; faults make
+ * smaller entries at the new place. A new MAP_FIXED mmap of such offsets
+ * costs the caller's other mappings of them their 1 GiB entries.
+ */
+static void patdev_drop_pud_leaves(struct file *file, unsigned long len, unsigned long pgoff)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long end = pgoff + (len >> PAGE_SHIFT), a;
+	struct vm_area_struct *vma;
+	VMA_ITERATOR(vmi, mm, 0);
+
+	if (!mm)
+		return;
+	mmap_assert_write_locked(mm);
+	for_each_vma(vmi, vma) {
+		if (!patdev_is_vma(vma) || vma->vm_file != file)
+			continue;
+		for (a = ALIGN(vma->vm_start, PUD_SIZE); a < vma->vm_end &&
+		     vma->vm_end - a >= PUD_SIZE; a += PUD_SIZE) {
+			pgoff_t idx = linear_page_index(vma, a);
+
+			if (idx + (PUD_SIZE >> PAGE_SHIFT) <= pgoff || idx >= end ||
+			    !patdev_pud_leaf(mm, a))
+				continue;
+			vma_start_write(vma);
+			patdev_zap_range(vma, a, PUD_SIZE);
+		}
+	}
+}
 #endif
 
 /**
@@ -383,6 +448,9 @@ unsigned long patdev_get_unmapped_area(struct file *file, unsigned long addr,
 		if (ret)
 			return ret;
 	}
+	if ((flags & MAP_FIXED) && len >= PUD_SIZE &&
+	    ((addr - (pgoff << PAGE_SHIFT)) & (PUD_SIZE - 1)))
+		patdev_drop_pud_leaves(file, len, pgoff);
 #endif
 	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
 }

@@ -7,7 +7,8 @@
  *
  * The device's memory goes away on unbind and removal (->remove) and
  * changes under a reset (->reset_prepare, ->reset_done: the sysfs reset
- * file, and any other pci_reset_function() caller): each revokes every
+ * file, and any other pci_reset_function() caller; ->error_detected,
+ * ->slot_reset: the reset of AER or DPC recovery): each revokes every
  * entry of every BAR object. A reset is not undone for the old mappings:
  * what the device's memory holds after it is the device's business, and a
  * program that kept writing through a mapping across it would not know.
@@ -62,6 +63,17 @@ static void patdev_pci_drop_objects(struct patdev_pci *p)
 	mutex_unlock(&p->lock);
 }
 
+/* The memory BARs that can be objects: the ones requested, too. */
+static int patdev_pci_bars(struct pci_dev *pdev)
+{
+	int bar, bars = 0;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++)
+		if (patdev_pci_bar_ok(pdev, bar))
+			bars |= BIT(bar);
+	return bars;
+}
+
 static int patdev_pci_make_objects(struct pci_dev *pdev, struct patdev_pci *p)
 {
 	struct patdev_obj *obj;
@@ -95,8 +107,8 @@ static int patdev_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	ret = pci_enable_device_mem(pdev);
 	if (ret)
 		goto err_free;
-	/* Every memory BAR is the device's: nothing else may claim one meanwhile. */
-	bars = pci_select_bars(pdev, IORESOURCE_MEM);
+	/* Its BARs are the device's: nothing else may claim one meanwhile. */
+	bars = patdev_pci_bars(pdev);
 	ret = pci_request_selected_regions(pdev, bars, "patdev");
 	if (ret)
 		goto err_disable;
@@ -121,7 +133,7 @@ static void patdev_pci_remove(struct pci_dev *pdev)
 
 	/* No entry of the BARs is left before the regions and decoding go. */
 	patdev_pci_drop_objects(p);
-	pci_release_selected_regions(pdev, pci_select_bars(pdev, IORESOURCE_MEM));
+	pci_release_selected_regions(pdev, patdev_pci_bars(pdev));
 	pci_disable_device(pdev);
 	mutex_destroy(&p->lock);
 	kfree(p);
@@ -140,7 +152,30 @@ static void patdev_pci_reset_done(struct pci_dev *pdev)
 		pci_warn(pdev, "patdev: no objects after the reset; unbind and bind again\n");
 }
 
+/*
+ * AER or DPC recovery of an uncorrectable error resets the link without
+ * ->reset_prepare: the device's memory is gone or about to be, so the
+ * objects go now, and come back once the slot is reset.
+ */
+static pci_ers_result_t patdev_pci_error_detected(struct pci_dev *pdev,
+						  pci_channel_state_t state)
+{
+	if (state == pci_channel_io_normal)
+		return PCI_ERS_RESULT_CAN_RECOVER;
+	patdev_pci_drop_objects(pci_get_drvdata(pdev));
+	return state == pci_channel_io_perm_failure ? PCI_ERS_RESULT_DISCONNECT :
+						      PCI_ERS_RESULT_NEED_RESET;
+}
+
+static pci_ers_result_t patdev_pci_slot_reset(struct pci_dev *pdev)
+{
+	patdev_pci_reset_done(pdev);
+	return PCI_ERS_RESULT_RECOVERED;
+}
+
 static const struct pci_error_handlers patdev_pci_err_handlers = {
+	.error_detected = patdev_pci_error_detected,
+	.slot_reset = patdev_pci_slot_reset,
 	.reset_prepare = patdev_pci_reset_prepare,
 	.reset_done = patdev_pci_reset_done,
 };

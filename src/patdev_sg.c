@@ -221,8 +221,11 @@ static struct patdev_obj *patdev_sg_name(pgoff_t create_npages)
 	return sg_obj ? patdev_obj_get(sg_obj) : ERR_PTR(-ENXIO);
 }
 
+/* On failure nothing is left: patdev_sg_exit() finds no object. */
 int patdev_sg_init(void)
 {
+	struct patdev_obj *obj;
+
 	patdev_space_set_name(PATDEV_PGOFF_SG, patdev_sg_name);
 	if (!strcmp(sg_source, "lapic"))
 		return patdev_sg_init_lapic();
@@ -230,17 +233,17 @@ int patdev_sg_init(void)
 		pr_err("patdev: sg_source=%s: expected ram or lapic\n", sg_source);
 		return -EINVAL;
 	}
-	sg_obj = patdev_ram_obj_create(PATDEV_OBJ_SG, 16, PATDEV_CACHE_UC_MINUS, sg_orders,
-				       ARRAY_SIZE(sg_orders), NULL);
-	if (IS_ERR(sg_obj))
-		return PTR_ERR(sg_obj);
-	sg_obj->readonly = sg_readonly;
-	if (READ_ONCE(patdev_track_named) && patdev_track_init(sg_obj)) {
-		patdev_obj_put(sg_obj);
-		sg_obj = NULL;
+	obj = patdev_ram_obj_create(PATDEV_OBJ_SG, 16, PATDEV_CACHE_UC_MINUS, sg_orders,
+				    ARRAY_SIZE(sg_orders), NULL);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	obj->readonly = sg_readonly;
+	if (READ_ONCE(patdev_track_named) && patdev_track_init(obj)) {
+		patdev_obj_put(obj);
 		return -ENOMEM;
 	}
-	patdev_space_name(sg_obj, NULL);
+	patdev_space_name(obj, NULL);
+	sg_obj = obj;
 	return 0;
 }
 

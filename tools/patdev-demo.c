@@ -5,8 +5,11 @@
  * made with PATDEV_IOC_CREATE (4 pages WB, and one 2 MiB chunk WC, which
  * Linux 6.12 and later map with one 2 MiB entry), side by side: for each
  * of the first pages its address, PFN, entry size and cache mode as read
- * from the page table (not what the driver asked for), then the module's
- * object list.
+ * from the page table (not what the driver asked for). Then device
+ * memory: the PCI devices of the demo VM (edu's register BAR, ivshmem's
+ * 1 GiB BAR) bound to patdev through sysfs, their mmap offsets found
+ * where any program finds them (sysfs, patdev/barN_offset). Last, the
+ * module's object list.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 #include <sys/mount.h>
 
 #include "patdev_names.h"
+#include "patdev_pci.h"
 #include "patdev_user.h"
 
 #define NPAGES 4
@@ -50,7 +54,8 @@ static int show(int fd, const char *name, unsigned long long off, size_t len, in
 	printf("\n%s: mmap offset %#llx -> object range at page offset %llu,", name, off,
 	       (unsigned long long)info.base_pgoff);
 	printf(" %s, %llu pages, %llu segment(s), object mode %s\n",
-	       info.kind == PATDEV_OBJ_SG ? "sg" : "anon", (unsigned long long)info.size / page,
+	       info.kind < ARRAY_SIZE(patdev_kind_names) ? patdev_kind_names[info.kind] : "?",
+	       (unsigned long long)info.size / page,
 	       (unsigned long long)info.nsegs, patdev_cache_name(info.cache));
 	for (i = 0; i < NPAGES; i++) {
 		if (prot & PROT_WRITE)
@@ -63,12 +68,36 @@ static int show(int fd, const char *name, unsigned long long off, size_t len, in
 			return fail("PATDEV_IOC_QUERY");
 		printf("  page %d: address %p pfn %#llx entry %s cache %s%s%s\n", i,
 		       (void *)(p + i * page), (unsigned long long)q.pfn,
-		       q.size == 2UL << 20 ? "2M" : q.size ? "4K" : "none",
+		       q.size == 1UL << 30 ? "1G" : q.size == 2UL << 20 ? "2M" : q.size ? "4K" : "none",
 		       patdev_cache_name(q.cache), q.flags & PATDEV_QUERY_DIRTY ? " dirty" : "",
 		       q.flags & PATDEV_QUERY_WRITE ? " writable" : "");
 	}
 	munmap(p, len);
 	return 0;
+}
+
+/*
+ * Device memory: binds the first PCI device @vendor:@device to patdev, as
+ * an administrator would, and shows BAR @bar through the offset sysfs
+ * tells. A VM without the device just says so.
+ */
+static int show_bar(int fd, const char *name, unsigned int vendor, unsigned int device,
+		    int bar, size_t len, int prot)
+{
+	unsigned long long off;
+	char dir[PATH_MAX];
+
+	if (patdev_pci_find(vendor, device, dir, sizeof(dir))) {
+		printf("\n%s: no %04x:%04x device here\n", name, vendor, device);
+		return 0;
+	}
+	if (patdev_pci_bind(dir))
+		return fail("binding the device to patdev");
+	if (patdev_pci_bar_offset(dir, bar, &off))
+		return fail("reading the BAR's offset");
+	printf("\n%s: %s bound to patdev, %s/patdev/bar%d_offset = %#llx\n", name,
+	       strrchr(dir, '/') + 1, dir, bar, off);
+	return show(fd, name, off, len, prot);
 }
 
 int main(int argc, char **argv)
@@ -98,6 +127,12 @@ int main(int argc, char **argv)
 		 PATDEV_PGOFF_SG * page, NPAGES * page, PROT_READ) ||
 	    show(fd, "a created object (WB)", created, NPAGES * page, PROT_READ | PROT_WRITE) ||
 	    show(fd, "a created 2 MiB chunk (WC)", huge, 2UL << 20, PROT_READ | PROT_WRITE))
+		return 1;
+	/* Read-only: a write to edu's registers could start something. */
+	if (show_bar(fd, "edu's registers, BAR 0 (not prefetchable: UC)", 0x1234, 0x11e8, 0,
+		     NPAGES * page, PROT_READ) ||
+	    show_bar(fd, "ivshmem's shared memory, BAR 2 (prefetchable: WC)", 0x1af4, 0x1110,
+		     2, 1UL << 30, PROT_READ | PROT_WRITE))
 		return 1;
 
 	if (access(OBJECTS, R_OK))

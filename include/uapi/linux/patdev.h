@@ -428,10 +428,10 @@ struct patdev_mr {
  * and the object takes the new mode; the next access through any mapping
  * faults the new mode in. Faults that race with the change wait for it.
  * The data is kept. Without PAT, WC means UC- (PATDEV_IOC_OBJINFO tells).
- * On failure (ENOMEM: the kernel could not split its direct map, or could
- * not reserve the new type) the object keeps its mode, or, if even
- * restoring that failed, is WB (RAM) or revoked (a BAR: touches raise
- * SIGBUS); PATDEV_IOC_OBJINFO tells which. EOPNOTSUPP: the object's type
+ * On failure (ENOMEM: the kernel could not split its direct map; EBUSY: a
+ * BAR's range is reserved with another type elsewhere) the object keeps
+ * its mode, or, if even restoring that failed, is WB (RAM) or revoked (a
+ * BAR: touches raise SIGBUS); PATDEV_IOC_OBJINFO tells which. EOPNOTSUPP: the object's type
  * is fixed (the local APIC page, which is EPERM first). EINTR: killed
  * while waiting for another change or a revocation of the object, or for
  * an mmap or fork in progress in another process; nothing was changed.
