@@ -438,8 +438,8 @@ TEST_F(bar, a_1g_mapping_takes_the_new_mode_after_a_change)
 	ASSERT_EQ(0, set_cache(self->fd, self->ivshmem.off, PATDEV_CACHE_UC));
 	peek(p + GIB / 4);
 	ASSERT_EQ(0, query(self->fd, p + GIB / 4, &q));
-	EXPECT_STREQ("UC", patdev_cache_name(q.cache)) TH_LOG("entry of %llu bytes",
-							       (unsigned long long)q.size);
+	EXPECT_STREQ("UC", patdev_cache_name(q.cache))
+		TH_LOG("entry of %llu bytes", (unsigned long long)q.size);
 	ASSERT_EQ(0, set_cache(self->fd, self->ivshmem.off, wc_mode()));
 	peek(p + GIB / 4);
 	ASSERT_EQ(0, query(self->fd, p + GIB / 4, &q));

@@ -567,8 +567,8 @@ static int check_stats(long want_objs, size_t want_pages)
 		fprintf(stderr, "stress: cannot read the module's stats\n");
 		return -1;
 	}
-	printf("stress: afterwards %ld objects, %ld pages, %ld claims held (expected %ld, %zu, 0)\n",
-	       objs, pages, claims, want_objs, want_pages);
+	printf("stress: afterwards %ld objects, %ld pages, %ld claims held ", objs, pages, claims);
+	printf("(expected %ld, %zu, 0)\n", want_objs, want_pages);
 	return objs == want_objs && pages == (long)want_pages && !claims ? 0 : -1;
 }
 

@@ -395,8 +395,8 @@ static void patdev_drop_pud_leaves(struct file *file, unsigned long len, unsigne
 	struct mm_struct *mm = current->mm;
 	unsigned long end = pgoff + (len >> PAGE_SHIFT), a;
 	struct vm_area_struct *vma;
-	VMA_ITERATOR(vmi, mm, 0);
 
+	VMA_ITERATOR(vmi, mm, 0);
 	if (!mm)
 		return;
 	mmap_assert_write_locked(mm);

@@ -68,7 +68,8 @@ static int show(int fd, const char *name, unsigned long long off, size_t len, in
 			return fail("PATDEV_IOC_QUERY");
 		printf("  page %d: address %p pfn %#llx entry %s cache %s%s%s\n", i,
 		       (void *)(p + i * page), (unsigned long long)q.pfn,
-		       q.size == 1UL << 30 ? "1G" : q.size == 2UL << 20 ? "2M" : q.size ? "4K" : "none",
+		       q.size == 1UL << 30 ? "1G" : q.size == 2UL << 20 ? "2M" :
+		       q.size ? "4K" : "none",
 		       patdev_cache_name(q.cache), q.flags & PATDEV_QUERY_DIRTY ? " dirty" : "",
 		       q.flags & PATDEV_QUERY_WRITE ? " writable" : "");
 	}
