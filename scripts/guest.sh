@@ -13,7 +13,9 @@
 #   guest.sh nopat        the suite on a kernel booted with nopat
 #   guest.sh debug KO     the debug kernel's lane, KO insmod-ed
 #   guest.sh demo KO      insmod KO and run the demo program
-#   guest.sh bench KO REMAP_KO  insmod both and run the benchmark
+#   guest.sh bench KO REMAP_KO  insmod both and run the benchmarks (RAM objects
+#                         against remap_pfn_range(); a device BAR through
+#                         patdev, sysfs and vfio-pci)
 cd "$(dirname "$0")/.." || exit 1
 
 result() {

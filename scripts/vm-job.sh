@@ -3,8 +3,9 @@
 # vm-job.sh demo|bench: build patdev for the default kernel (Debian 6.1;
 # PATDEV_DEMO_KERNEL or PATDEV_BENCH_KERNEL may name 6.12 or newest), boot
 # that kernel in a VM, load the module and run the demo (which maps the
-# device and prints address, PFN and cache mode) or the benchmark (with
-# its test-only baseline module, tools/bench-module, loaded too).
+# device and prints address, PFN and cache mode) or the benchmarks (with
+# its test-only baseline module, tools/bench-module, loaded too; the VM
+# gets an IOMMU for vfio-pci).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
