@@ -65,14 +65,16 @@ static inline pte_t patdev_mkwrite_entry(pte_t pte)
  * frame number itself.
  */
 #define PATDEV_HUGE	1
+#ifdef PATDEV_HAVE_INSERT_PFN_PMD_RAW
+#define patdev_huge_pfn(pfn)	(pfn)
+#else
+#define patdev_huge_pfn(pfn)	__pfn_to_pfn_t(pfn, PFN_DEV)
+#endif
+
 static inline vm_fault_t patdev_insert_pfn_pmd(struct vm_fault *vmf, unsigned long pfn,
 					       bool write)
 {
-#ifdef PATDEV_HAVE_INSERT_PFN_PMD_RAW
-	return vmf_insert_pfn_pmd(vmf, pfn, write);
-#else
-	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
-#endif
+	return vmf_insert_pfn_pmd(vmf, patdev_huge_pfn(pfn), write);
 }
 #else
 #define PATDEV_HUGE	0
@@ -88,11 +90,7 @@ static inline vm_fault_t patdev_insert_pfn_pmd(struct vm_fault *vmf, unsigned lo
 static inline vm_fault_t patdev_insert_pfn_pud(struct vm_fault *vmf, unsigned long pfn,
 					       bool write)
 {
-#ifdef PATDEV_HAVE_INSERT_PFN_PMD_RAW
-	return vmf_insert_pfn_pud(vmf, pfn, write);
-#else
-	return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
-#endif
+	return vmf_insert_pfn_pud(vmf, patdev_huge_pfn(pfn), write);
 }
 
 /* 6.19 dropped the mm argument of mm_get_unmapped_area(): it is current's. */

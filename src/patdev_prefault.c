@@ -102,9 +102,11 @@ static bool patdev_prefault_huge_ok(struct vm_area_struct *vma, unsigned long ad
 long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 			 unsigned long end, bool write)
 {
+	static const unsigned long sizes[] = { PUD_SIZE, PMD_SIZE };
 	struct patdev_obj *obj = vma->vm_private_data;
 	unsigned long addr, next;
 	long n = 0, got;
+	unsigned int i;
 	int ret;
 
 	end = min(end, patdev_vma_obj_end(vma));
@@ -119,25 +121,23 @@ long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 			n += (next - addr) >> PAGE_SHIFT;
 			continue;
 		}
-		if (patdev_prefault_huge_ok(vma, addr, next, PUD_SIZE)) {
-			got = patdev_prefault_slot(vma, addr, PUD_SIZE, write);
+		/*
+		 * The largest entry the slot allows, in an empty slot only:
+		 * present entries are left as they are.
+		 */
+		for (i = 0, got = 0; i < ARRAY_SIZE(sizes) && !got; i++) {
+			next = sizes[i] == PUD_SIZE ? pud_addr_end(addr, end) :
+						      pmd_addr_end(addr, end);
+			if (!patdev_prefault_huge_ok(vma, addr, next, sizes[i]))
+				continue;
+			got = patdev_prefault_slot(vma, addr, sizes[i], write);
 			if (got < 0)
 				return got;
-			n += got;
-			if (got)
-				continue;
-			faulted = true;
+			faulted = !got;
 		}
-		next = pmd_addr_end(addr, end);
-		/* Only an empty slot: present entries are left as they are. */
-		if (patdev_prefault_huge_ok(vma, addr, next, PMD_SIZE)) {
-			got = patdev_prefault_slot(vma, addr, PMD_SIZE, write);
-			if (got < 0)
-				return got;
+		if (got) {
 			n += got;
-			if (got)
-				continue;
-			faulted = true;
+			continue;
 		}
 		down_read(&obj->revoke_lock);
 		if (obj->revoked) {
