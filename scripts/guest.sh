@@ -35,7 +35,7 @@ mark() {
 COMPLAINTS='WARNING:|BUG:|Oops|x86/PAT:|Call Trace|kernel BUG|general protection'
 COMPLAINTS="$COMPLAINTS|KASAN|KFENCE|possible circular locking|possible recursive locking"
 COMPLAINTS="$COMPLAINTS|inconsistent lock state|sleeping function called|suspected memory leak"
-COMPLAINTS="$COMPLAINTS|page_table_check"
+COMPLAINTS="$COMPLAINTS|page_table_check|bad p(gd|4d|ud|md) "
 
 # The kernel's own notes on loading an unsigned out-of-tree module, at
 # warning level, the first time in a boot: not the module's complaints.

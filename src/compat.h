@@ -93,6 +93,18 @@ static inline vm_fault_t patdev_insert_pfn_pud(struct vm_fault *vmf, unsigned lo
 	return vmf_insert_pfn_pud(vmf, patdev_huge_pfn(pfn), write);
 }
 
+/*
+ * vmf_insert_pfn_pud() entered vm_page_prot and dropped PAT's answer for
+ * the frame until "mm/huge_memory: don't ignore queried cachemode in
+ * vmf_insert_pfn_pud()" (2025): Debian's 6.12.95 has the bug, 7.3 the
+ * fix. Told by 6.17's API (pfn_t gone), which every fixed kernel has.
+ */
+#ifdef PATDEV_HAVE_INSERT_PFN_PMD_RAW
+#define PATDEV_PUD_INSERT_DROPS_PAT	0
+#else
+#define PATDEV_PUD_INSERT_DROPS_PAT	1
+#endif
+
 /* 6.19 dropped the mm argument of mm_get_unmapped_area(): it is current's. */
 static inline unsigned long
 patdev_mm_get_unmapped_area(struct file *file, unsigned long addr, unsigned long len,

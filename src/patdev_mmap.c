@@ -193,9 +193,11 @@ static vm_fault_t patdev_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	 * vma's mmap. With PAT, the insert replaces them by the memtype of
 	 * the object's memory, which a mode change set; without PAT nothing
 	 * does, so after a change such a vma gets 4 KiB entries, which take
-	 * the object's mode of now (patdev_obj_vma_prot()).
+	 * the object's mode of now (patdev_obj_vma_prot()). Where a 1 GiB
+	 * insert drops what PAT answered (PATDEV_PUD_INSERT_DROPS_PAT), after
+	 * a change such a vma gets 2 MiB entries, whose insert keeps it.
 	 */
-	if ((!pat_enabled() || size == PUD_SIZE) &&
+	if ((!pat_enabled() || (size == PUD_SIZE && PATDEV_PUD_INSERT_DROPS_PAT)) &&
 	    pgprot_val(patdev_obj_vma_prot(obj, vma->vm_page_prot)) !=
 	    pgprot_val(vma->vm_page_prot)) {
 		ret = VM_FAULT_FALLBACK;
@@ -224,11 +226,12 @@ static int patdev_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
 {
 	unsigned long haddr = addr & PUD_MASK;
 
-	if (IS_ALIGNED(addr, PUD_SIZE) || haddr < vma->vm_start ||
-	    vma->vm_end - haddr < PUD_SIZE || !patdev_pud_leaf(vma->vm_mm, addr))
+	if (IS_ALIGNED(addr, PUD_SIZE) || haddr < vma->vm_start || vma->vm_end - haddr < PUD_SIZE)
 		return 0;
+	/* Locked before the look: a fault in flight would make the entry after it. */
 	vma_start_write(vma);
-	patdev_zap_range(vma, haddr, PUD_SIZE);
+	if (patdev_pud_leaf(vma->vm_mm, addr))
+		patdev_zap_range(vma, haddr, PUD_SIZE);
 	return 0;
 }
 #endif
@@ -380,15 +383,17 @@ static unsigned long patdev_unmapped_area_1g(struct file *file, unsigned long le
 }
 
 /*
- * mremap() moves page tables without asking the driver first, and moves a
- * 1 GiB entry whole only to a 1 GiB-congruent place: elsewhere the core
- * would walk into the entry as if it were a page table (get_old_pmd()).
- * Its destination comes through here first, MAP_FIXED, with the mmap lock
- * held for write. When that place is not congruent with the offsets being
- * placed, the caller's 1 GiB entries of @file over those offsets go, their
- * vmas write-locked so that faults under the vma lock wait; faults make
- * smaller entries at the new place. A new MAP_FIXED mmap of such offsets
- * costs the caller's other mappings of them their 1 GiB entries.
+ * mremap() moves page tables without asking the driver first, and cannot
+ * move a 1 GiB PFN entry on x86: its walk takes the entry for a bad page
+ * table (get_old_pud(), pud_none_or_clear_bad()) and clears it without a
+ * TLB flush, or walks into it (get_old_pmd()). Its destination comes
+ * through here first, MAP_FIXED, with the mmap lock held for write (every
+ * move of a patdev vma does: it cannot grow, DONTUNMAP is refused, and a
+ * part is split off first, ->may_split). So the caller's 1 GiB entries of
+ * @file over the offsets being placed go here, their vmas write-locked
+ * first so that no fault under the vma lock makes them again; faults make
+ * them anew at the new place. A new MAP_FIXED mmap of such offsets costs
+ * the caller's other mappings of them their 1 GiB entries.
  */
 static void patdev_drop_pud_leaves(struct file *file, unsigned long len, unsigned long pgoff)
 {
@@ -407,11 +412,11 @@ static void patdev_drop_pud_leaves(struct file *file, unsigned long len, unsigne
 		     vma->vm_end - a >= PUD_SIZE; a += PUD_SIZE) {
 			pgoff_t idx = linear_page_index(vma, a);
 
-			if (idx + (PUD_SIZE >> PAGE_SHIFT) <= pgoff || idx >= end ||
-			    !patdev_pud_leaf(mm, a))
+			if (idx + (PUD_SIZE >> PAGE_SHIFT) <= pgoff || idx >= end)
 				continue;
 			vma_start_write(vma);
-			patdev_zap_range(vma, a, PUD_SIZE);
+			if (patdev_pud_leaf(mm, a))
+				patdev_zap_range(vma, a, PUD_SIZE);
 		}
 	}
 }
@@ -448,8 +453,7 @@ unsigned long patdev_get_unmapped_area(struct file *file, unsigned long addr,
 		if (ret)
 			return ret;
 	}
-	if ((flags & MAP_FIXED) && len >= PUD_SIZE &&
-	    ((addr - (pgoff << PAGE_SHIFT)) & (PUD_SIZE - 1)))
+	if ((flags & MAP_FIXED) && len >= PUD_SIZE)
 		patdev_drop_pud_leaves(file, len, pgoff);
 #endif
 	return thp_get_unmapped_area(file, addr, len, pgoff, flags);

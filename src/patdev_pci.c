@@ -32,10 +32,12 @@
  * @lock: protects @bars; not the device lock, which unbinding holds while
  *	it waits for the sysfs readers of @bars to finish
  * @bars: the objects of its memory BARs, NULL for the others
+ * @requested: the BARs whose regions probe requested, to release
  */
 struct patdev_pci {
 	struct mutex lock;	/* protects @bars */
 	struct patdev_obj *bars[PCI_STD_NUM_BARS];
+	int requested;
 };
 
 /* A BAR that can be an object: memory, assigned, page-aligned, a page at least. */
@@ -112,6 +114,7 @@ static int patdev_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	ret = pci_request_selected_regions(pdev, bars, "patdev");
 	if (ret)
 		goto err_disable;
+	p->requested = bars;
 	ret = patdev_pci_make_objects(pdev, p);
 	if (ret)
 		goto err_release;
@@ -133,7 +136,7 @@ static void patdev_pci_remove(struct pci_dev *pdev)
 
 	/* No entry of the BARs is left before the regions and decoding go. */
 	patdev_pci_drop_objects(p);
-	pci_release_selected_regions(pdev, patdev_pci_bars(pdev));
+	pci_release_selected_regions(pdev, p->requested);
 	pci_disable_device(pdev);
 	mutex_destroy(&p->lock);
 	kfree(p);
@@ -145,10 +148,17 @@ static void patdev_pci_reset_prepare(struct pci_dev *pdev)
 	patdev_pci_drop_objects(pci_get_drvdata(pdev));
 }
 
-/* The device is back (its config space restored): new objects, new offsets. */
+/*
+ * The device is back (its config space restored): new objects, new
+ * offsets. Any object still there goes first: a recovery may reset a
+ * device whose own error_detected saw no need to (another device's vote).
+ */
 static void patdev_pci_reset_done(struct pci_dev *pdev)
 {
-	if (patdev_pci_make_objects(pdev, pci_get_drvdata(pdev)))
+	struct patdev_pci *p = pci_get_drvdata(pdev);
+
+	patdev_pci_drop_objects(p);
+	if (patdev_pci_make_objects(pdev, p))
 		pci_warn(pdev, "patdev: no objects after the reset; unbind and bind again\n");
 }
 
