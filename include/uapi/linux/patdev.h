@@ -32,7 +32,7 @@
  *           the two names, a destroyed object's, past an object's end);
  *   EINTR   offset 0: killed while the first mmap there makes its object.
  * Calls that wait for other processes, and how long they can, are listed
- * in the README ("Where a call waits").
+ * in docs/device.md ("Where a call waits").
  */
 #ifndef _UAPI_LINUX_PATDEV_H
 #define _UAPI_LINUX_PATDEV_H
@@ -113,8 +113,9 @@ struct patdev_version {
  *	/proc/pid/pagemap)
  * @cache: out: &enum patdev_cache decoded from the entry's PAT, PCD and PWT
  *	bits through the CPU's PAT register
- * @size: out: bytes the entry maps: 4096, or 2097152 for a 2 MiB entry
- *	(PATDEV_FEAT_HUGE); 0 when no entry is present
+ * @size: out: bytes the entry maps: 4096, 2097152 for a 2 MiB entry
+ *	(PATDEV_FEAT_HUGE), 1073741824 for a 1 GiB one (PATDEV_FEAT_HUGE_1G);
+ *	0 when no entry is present
  * @reserved: in: must be zero (EINVAL otherwise); out: zero
  *
  * The answer is read from the page table itself, so it is the effective
@@ -284,8 +285,9 @@ struct patdev_destroy {
  * revoked (PATDEV_DESTROY_REVOKE).
  *
  * With PATDEV_FEAT_HUGE, every empty 2 MiB-aligned 2 MiB of the range
- * that one aligned physical run of the object backs gets one 2 MiB entry,
- * as a fault there would (see the README for the kernels and settings that
+ * that one aligned physical run of the object backs gets one 2 MiB entry
+ * (with PATDEV_FEAT_HUGE_1G, every such 1 GiB one 1 GiB entry first), as a
+ * fault there would (see docs/device.md for the kernels and settings that
  * allow it, and for the protection-key check of that path); the rest gets
  * 4 KiB entries, a page table's share at a time.
  */
