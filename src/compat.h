@@ -120,24 +120,35 @@ patdev_mm_get_unmapped_area(struct file *file, unsigned long addr, unsigned long
 #define PATDEV_HUGE_1G	0
 #endif
 
+/*
+ * The upper entry above @addr's 2 MiB slot, or NULL where a level above it
+ * is empty (for the shim below and patdev_fill.c). The mmap lock keeps
+ * upper page tables from being freed.
+ */
+static inline pud_t *patdev_pud_of(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+
+	if (pgd_none(READ_ONCE(*pgd)))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d)))
+		return NULL;
+	return pud_offset(p4d, addr);
+}
+
 #if defined(PATDEV_HAVE_FOLLOW_PFNMAP) && !defined(PATDEV_HAVE_FOLLOW_PFNMAP_ADDR_MASK)
 /*
  * The size of the leaf entry mapping @addr, as 6.15's addr_mask tells:
  * 6.12 to 6.14 map 2 MiB and 1 GiB PFN entries without saying which.
- * The mmap lock keeps upper page tables from being freed.
  */
 static inline unsigned long patdev_leaf_size(struct mm_struct *mm, unsigned long addr)
 {
-	pgd_t *pgd = pgd_offset(mm, addr);
-	p4d_t *p4d;
-	pud_t *pud, pudval;
+	pud_t *pud = patdev_pud_of(mm, addr), pudval;
 
-	if (pgd_none(READ_ONCE(*pgd)))
+	if (!pud)
 		return PAGE_SIZE;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(READ_ONCE(*p4d)))
-		return PAGE_SIZE;
-	pud = pud_offset(p4d, addr);
 	pudval = READ_ONCE(*pud);
 	if (pud_none(pudval))
 		return PAGE_SIZE;

@@ -84,8 +84,7 @@ long patdev_ioctl_set_cache(struct patdev_file *pfile, void __user *arg)
 		ret = -ENXIO;
 		goto out;
 	}
-	/* Device memory is root's to change, as it is root's to map. */
-	ret = obj->mmio ? patdev_mmio_allowed() : patdev_space_owner_check(pfile, obj);
+	ret = patdev_space_owner_check(pfile, obj);
 	if (ret)
 		goto out;
 	if (!obj->ops->set_cache) {

@@ -22,23 +22,6 @@
 #include "compat.h"
 #include "patdev.h"
 
-/*
- * The upper entry above @addr's 2 MiB slot, or NULL where a level above it
- * is empty. The mmap lock keeps upper page tables from being freed.
- */
-static pud_t *patdev_pud_of(struct mm_struct *mm, unsigned long addr)
-{
-	pgd_t *pgd = pgd_offset(mm, addr);
-	p4d_t *p4d;
-
-	if (pgd_none(READ_ONCE(*pgd)))
-		return NULL;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(READ_ONCE(*p4d)))
-		return NULL;
-	return pud_offset(p4d, addr);
-}
-
 /**
  * patdev_pmd_leaf() - is @addr mapped by a 2 MiB entry?
  * @mm: the mm, mmap lock held (upper page tables are not freed under it)

@@ -214,24 +214,33 @@ out:
 
 #if PATDEV_HUGE_1G
 /*
+ * Removes the 1 GiB entry of @vma's slot at @haddr, if there is one. The
+ * vma is write-locked before the look, so that a fault under the vma lock,
+ * in flight or to come, cannot make the entry again until the caller
+ * drops the mmap lock it holds for write.
+ */
+static void patdev_drop_pud_entry(struct vm_area_struct *vma, unsigned long haddr)
+{
+	vma_start_write(vma);
+	if (patdev_pud_leaf(vma->vm_mm, haddr))
+		patdev_zap_range(vma, haddr, PUD_SIZE);
+}
+
+/*
  * A split of the vma inside a 1 GiB entry (munmap, mprotect, madvise,
  * mremap of a part): the core breaks up 2 MiB entries at the split, never
  * 1 GiB ones, and would walk into the entry as if it were a page table
  * (mm_find_pmd() only asks whether the upper entry is present). The entry
- * goes first, with the vma write-locked so that no fault under the vma
- * lock makes it again; after the split no piece holds the whole slot, and
- * faults make smaller entries.
+ * goes first; after the split no piece holds the whole slot, and faults
+ * make smaller entries.
  */
 static int patdev_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
 {
 	unsigned long haddr = addr & PUD_MASK;
 
-	if (IS_ALIGNED(addr, PUD_SIZE) || haddr < vma->vm_start || vma->vm_end - haddr < PUD_SIZE)
-		return 0;
-	/* Locked before the look: a fault in flight would make the entry after it. */
-	vma_start_write(vma);
-	if (patdev_pud_leaf(vma->vm_mm, addr))
-		patdev_zap_range(vma, haddr, PUD_SIZE);
+	if (!IS_ALIGNED(addr, PUD_SIZE) && haddr >= vma->vm_start &&
+	    vma->vm_end - haddr >= PUD_SIZE)
+		patdev_drop_pud_entry(vma, haddr);
 	return 0;
 }
 #endif
@@ -390,9 +399,8 @@ static unsigned long patdev_unmapped_area_1g(struct file *file, unsigned long le
  * through here first, MAP_FIXED, with the mmap lock held for write (every
  * move of a patdev vma does: it cannot grow, DONTUNMAP is refused, and a
  * part is split off first, ->may_split). So the caller's 1 GiB entries of
- * @file over the offsets being placed go here, their vmas write-locked
- * first so that no fault under the vma lock makes them again; faults make
- * them anew at the new place. A new MAP_FIXED mmap of such offsets costs
+ * @file over the offsets being placed go here; faults make them anew at
+ * the new place. A new MAP_FIXED mmap of such offsets costs
  * the caller's other mappings of them their 1 GiB entries.
  */
 static void patdev_drop_pud_leaves(struct file *file, unsigned long len, unsigned long pgoff)
@@ -414,9 +422,7 @@ static void patdev_drop_pud_leaves(struct file *file, unsigned long len, unsigne
 
 			if (idx + (PUD_SIZE >> PAGE_SHIFT) <= pgoff || idx >= end)
 				continue;
-			vma_start_write(vma);
-			if (patdev_pud_leaf(mm, a))
-				patdev_zap_range(vma, a, PUD_SIZE);
+			patdev_drop_pud_entry(vma, a);
 		}
 	}
 }

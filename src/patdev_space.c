@@ -293,14 +293,19 @@ int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke)
  * @owner: an open file
  * @obj: a named or unnamed object
  *
+ * Device memory is root's to change, as it is root's to map
+ * (patdev_mmio_allowed()); any other object its creator's.
+ *
  * Return: 0 while @obj is named and @owner made it; -ENXIO once it lost its
  * name (its offset names nothing), -EPERM if another file, or the module,
- * made it.
+ * made it; for device memory, patdev_mmio_allowed()'s answer.
  */
 int patdev_space_owner_check(struct patdev_file *owner, struct patdev_obj *obj)
 {
 	int ret;
 
+	if (obj->mmio)
+		return patdev_mmio_allowed();
 	mutex_lock(&space_lock);
 	ret = !obj->named ? -ENXIO : obj->owner != owner ? -EPERM : 0;
 	mutex_unlock(&space_lock);

@@ -273,7 +273,7 @@ long patdev_ioctl_mr(struct patdev_file *pfile, void __user *arg, bool clear)
 	 * call; device memory's, as mapping it, root's.
 	 */
 	if (clear && (obj->created || obj->mmio)) {
-		ret = obj->mmio ? patdev_mmio_allowed() : patdev_space_owner_check(pfile, obj);
+		ret = patdev_space_owner_check(pfile, obj);
 		if (ret)
 			goto out;
 	}
