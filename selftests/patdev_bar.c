@@ -59,26 +59,10 @@ FIXTURE(bar) {
 
 static int dev_setup(struct bar_dev *d)
 {
-	unsigned long long end, flags;
-	char name[2 * PATH_MAX];
-	FILE *f;
-	int i;
-
 	if (patdev_pci_find(d->vendor, d->device, d->dir, sizeof(d->dir)) ||
 	    patdev_pci_bind(d->dir) || patdev_pci_bar_offset(d->dir, d->bar, &d->off))
 		return -1;
-	snprintf(name, sizeof(name), "%s/resource", d->dir);
-	f = fopen(name, "r");
-	if (!f)
-		return -1;
-	for (i = 0; i <= d->bar; i++)
-		if (fscanf(f, "%llx %llx %llx", &d->start, &end, &flags) != 3) {
-			fclose(f);
-			return -1;
-		}
-	fclose(f);
-	d->size = end - d->start + 1;
-	return 0;
+	return patdev_pci_bar_resource(d->dir, d->bar, &d->start, &d->size);
 }
 
 FIXTURE_SETUP(bar)
@@ -157,24 +141,6 @@ static __u32 reg_read(const void *regs, unsigned int reg)
 static void reg_write(void *regs, unsigned int reg, __u32 val)
 {
 	__atomic_store_n((__u32 *)regs + reg / 4, val, __ATOMIC_SEQ_CST);
-}
-
-/* The signal a forked child gets touching @addr, or 0. */
-static int touch_in_child(unsigned char *addr, int write)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		if (write)
-			poke(addr, 1);
-		else
-			peek(addr);
-		_exit(0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
 /* Reads @len bytes at @off of the host's file behind ivshmem's BAR. */
@@ -332,11 +298,11 @@ TEST_F(bar, splitting_a_1g_entry_keeps_the_rest_mapped)
 	ASSERT_NE(MAP_FAILED, p);
 	patdev_fill_pattern(p + 8 * MIB, 4 * MIB, 31);
 	ASSERT_EQ(0, munmap(p + 100 * self->page, self->page));
-	EXPECT_EQ(SIGSEGV, touch_in_child(p + 100 * self->page, 0));
+	EXPECT_EQ(SIGSEGV, patdev_touch_in_child(p + 100 * self->page, 0));
 	EXPECT_EQ(0, patdev_check_pattern(p + 8 * MIB, 4 * MIB, 31));
 	ASSERT_EQ(0, mprotect(p + 64 * MIB, 2 * MIB, PROT_READ));
-	EXPECT_EQ(SIGSEGV, touch_in_child(p + 64 * MIB, 1));
-	EXPECT_EQ(0, touch_in_child(p + 66 * MIB, 1));
+	EXPECT_EQ(SIGSEGV, patdev_touch_in_child(p + 64 * MIB, 1));
+	EXPECT_EQ(0, patdev_touch_in_child(p + 66 * MIB, 1));
 	ASSERT_EQ(0, query(self->fd, p + 8 * MIB, &q));
 	EXPECT_GE(2 * MIB, q.size) TH_LOG("a 1 GiB entry across split vmas");
 	pid = fork();
@@ -629,7 +595,7 @@ static void revoke_in_every_process(struct __test_metadata *_metadata, int fd,
 	/* No entry left here either, and the old offset names nothing. */
 	ASSERT_EQ(0, query(fd, p, &q));
 	EXPECT_EQ(0, q.flags & PATDEV_QUERY_PRESENT);
-	EXPECT_EQ(SIGBUS, touch_in_child(p, 0));
+	EXPECT_EQ(SIGBUS, patdev_touch_in_child(p, 0));
 	EXPECT_EQ(-1, objinfo(fd, ivshmem->off, &info));
 	EXPECT_EQ(ENXIO, errno);
 	EXPECT_EQ(MAP_FAILED, map_bar(fd, ivshmem, page, 0));

@@ -49,18 +49,6 @@
 
 static long page;
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
 /*
  * The thread's fail-nth file, opened once: opening it again between arming
  * and the call under test would itself allocate and use the failure up.
@@ -142,15 +130,15 @@ static int setup(void)
 	for (i = 0; i < 2; i++) {
 		/* Allocations that may sleep are the ones the driver makes. */
 		snprintf(path, sizeof(path), DBG "%s/ignore-gfp-wait", attrs[i]);
-		if (write_file(path, "N"))
+		if (patdev_sysfs_write(NULL, path, "N"))
 			return -1;
 		/* No stack dump per injected failure: dmesg stays clean. */
 		snprintf(path, sizeof(path), DBG "%s/verbose", attrs[i]);
-		if (write_file(path, "0"))
+		if (patdev_sysfs_write(NULL, path, "0"))
 			return -1;
 	}
-	if (write_file(DBG "fail_page_alloc/min-order", "0") ||
-	    write_file(DBG "fail_page_alloc/ignore-gfp-highmem", "N"))
+	if (patdev_sysfs_write(NULL, DBG "fail_page_alloc/min-order", "0") ||
+	    patdev_sysfs_write(NULL, DBG "fail_page_alloc/ignore-gfp-highmem", "N"))
 		return -1;
 	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
 	return nth_fd < 0 ? -1 : 0;

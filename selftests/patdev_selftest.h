@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers the patdev selftest programs share: the module's debugfs stats,
- * and dropping one capability for a test of what unprivileged callers get.
+ * numbers in sysfs and debugfs files (on tools/patdev_pci.h's readers and
+ * writers), whether PAT is on, a touch in a child, and dropping one
+ * capability for a test of what unprivileged callers get.
  */
 #ifndef _PATDEV_SELFTEST_H
 #define _PATDEV_SELFTEST_H
@@ -12,7 +14,10 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <linux/capability.h>
+
+#include "patdev_pci.h"
 
 #define PATDEV_DEBUGFS "/sys/kernel/debug"
 
@@ -60,27 +65,18 @@ static inline long patdev_claims(void)
 /* The number a sysfs or debugfs file holds, or -1 if unreadable. */
 static inline long patdev_read_long(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	long v = -1;
+	unsigned long long v;
 
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
+	return patdev_sysfs_read_u64(NULL, path, &v) ? -1 : (long)v;
 }
 
 /* Writes @v to a sysfs or debugfs file. Returns 0, or -1. */
 static inline int patdev_write_long(const char *path, long v)
 {
-	FILE *f = fopen(path, "w");
-	int ret;
+	char buf[32];
 
-	if (!f)
-		return -1;
-	ret = fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
-	return fclose(f) ? -1 : ret;
+	snprintf(buf, sizeof(buf), "%ld\n", v);
+	return patdev_sysfs_write(NULL, path, buf);
 }
 
 /*
@@ -110,6 +106,24 @@ static inline int patdev_pat_on(void)
 	if (f)
 		fclose(f);
 	return pat && !nopat;
+}
+
+/* Touch @addr in a child; returns the signal that killed it, or 0. */
+static inline int patdev_touch_in_child(unsigned char *addr, int write)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (write)
+			__atomic_store_n(addr, 1, __ATOMIC_RELAXED);
+		else
+			(void)__atomic_load_n(addr, __ATOMIC_RELAXED);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
 /* Drops @cap from this process's effective and permitted sets. */

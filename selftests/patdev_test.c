@@ -103,24 +103,6 @@ static unsigned long long pfn_of(int fd, unsigned char *addr)
 	return q.pfn;
 }
 
-/* Touch @addr in a child; returns the signal that killed it, or 0. */
-static int touch_in_child(unsigned char *addr, int write)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		if (write)
-			__atomic_store_n(addr, 1, __ATOMIC_RELAXED);
-		else
-			(void)__atomic_load_n(addr, __ATOMIC_RELAXED);
-		_exit(0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-}
-
 struct seg {
 	unsigned long long off, paddr, len;
 };
@@ -570,9 +552,9 @@ TEST_F(patdev, anon_larger_mapping_sigbus_past_object_end)
 	size_t len = (NPAGES + 2) * self->page;
 	unsigned char *p = map_anon(_metadata, self->fd, len);
 
-	ASSERT_EQ(0, touch_in_child(p + (NPAGES - 1) * self->page, 1));
-	ASSERT_EQ(SIGBUS, touch_in_child(p + NPAGES * self->page, 0));
-	ASSERT_EQ(SIGBUS, touch_in_child(p + (NPAGES + 1) * self->page, 1));
+	ASSERT_EQ(0, patdev_touch_in_child(p + (NPAGES - 1) * self->page, 1));
+	ASSERT_EQ(SIGBUS, patdev_touch_in_child(p + NPAGES * self->page, 0));
+	ASSERT_EQ(SIGBUS, patdev_touch_in_child(p + (NPAGES + 1) * self->page, 1));
 	munmap(p, len);
 }
 
@@ -763,8 +745,8 @@ TEST_F(patdev, sg_larger_mapping_sigbus_past_object_end)
 	p = mmap(NULL, info.size + self->page, PROT_READ, MAP_SHARED, self->fd,
 		 PATDEV_PGOFF_SG * self->page);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, touch_in_child(p + info.size - self->page, 0));
-	ASSERT_EQ(SIGBUS, touch_in_child(p + info.size, 0));
+	ASSERT_EQ(0, patdev_touch_in_child(p + info.size - self->page, 0));
+	ASSERT_EQ(SIGBUS, patdev_touch_in_child(p + info.size, 0));
 	munmap(p, info.size + self->page);
 }
 
@@ -1458,7 +1440,7 @@ TEST_F(patdev, create_offset_inside_object_maps_from_that_page)
 	q = mmap(NULL, 2 * self->page, PROT_READ, MAP_SHARED, self->fd, off + 7 * self->page);
 	ASSERT_NE(MAP_FAILED, q);
 	ASSERT_EQ(0x47, q[0]);
-	ASSERT_EQ(SIGBUS, touch_in_child(q + self->page, 0));
+	ASSERT_EQ(SIGBUS, patdev_touch_in_child(q + self->page, 0));
 	munmap(q, 2 * self->page);
 	munmap(p, len);
 	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
@@ -1586,7 +1568,7 @@ TEST_F(patdev, revoke_removes_one_object_everywhere_and_nothing_else)
 	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("child step %d failed", WEXITSTATUS(status));
 	ASSERT_EQ(0, range_query(self->fd, pa, len, &r));
 	ASSERT_EQ(0, r.resident);
-	ASSERT_EQ(SIGBUS, touch_in_child(pa, 0));
+	ASSERT_EQ(SIGBUS, patdev_touch_in_child(pa, 0));
 	ASSERT_EQ(-1, prefault(self->fd, pa, len, PATDEV_PREFAULT_READ, NULL));
 	ASSERT_EQ(ENXIO, errno);
 	/* The others keep every entry and every byte. */

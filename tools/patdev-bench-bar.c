@@ -154,6 +154,19 @@ static void report(const char *how, double map_us, long pt_kb, long faults, doub
 	       mode);
 }
 
+/* ivshmem bound to patdev: an open /dev/patdev, and BAR 2's offset in *@off. */
+static int open_patdev_bar(unsigned long long *off)
+{
+	int fd;
+
+	if (patdev_pci_bind(dir) || patdev_pci_bar_offset(dir, 2, off))
+		die("binding ivshmem to patdev");
+	fd = open("/dev/patdev", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die("/dev/patdev");
+	return fd;
+}
+
 static double bench_patdev(void)
 {
 	struct patdev_range_query r = { .len = GIB };
@@ -165,11 +178,7 @@ static double bench_patdev(void)
 	char entries[64];
 	int fd, i;
 
-	if (patdev_pci_bind(dir) || patdev_pci_bar_offset(dir, 2, &off))
-		die("binding ivshmem to patdev");
-	fd = open("/dev/patdev", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		die("/dev/patdev");
+	fd = open_patdev_bar(&off);
 	for (i = 0; i <= REPS; i++) {
 		if (i)
 			munmap(p, GIB);
@@ -254,8 +263,7 @@ static int vfio_open(int *container, int *group)
 	    system("modprobe vfio-pci"))
 		return -1;
 	link[n] = 0;
-	if (patdev_pci_unbind(dir) || patdev_sysfs_write(dir, "driver_override", "vfio-pci\n") ||
-	    patdev_sysfs_write(NULL, "/sys/bus/pci/drivers_probe", strrchr(dir, '/') + 1))
+	if (patdev_pci_bind_driver(dir, "vfio-pci"))
 		return -1;
 	snprintf(gpath, sizeof(gpath), "/dev/vfio/%s", strrchr(link, '/') + 1);
 	*container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
@@ -395,9 +403,7 @@ static void remove_under(const char *how)
 	pid_t pid;
 
 	if (!strcmp(how, "patdev")) {
-		if (patdev_pci_bind(dir) || patdev_pci_bar_offset(dir, 2, &off))
-			die("binding ivshmem to patdev");
-		fd = open("/dev/patdev", O_RDWR | O_CLOEXEC);
+		fd = open_patdev_bar(&off);
 	} else {
 		patdev_pci_unbind(dir);
 		off = 0;
@@ -445,11 +451,7 @@ static void warm_host(void)
 	unsigned char *p;
 	int fd;
 
-	if (patdev_pci_bind(dir) || patdev_pci_bar_offset(dir, 2, &off))
-		die("binding ivshmem to patdev");
-	fd = open("/dev/patdev", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		die("/dev/patdev");
+	fd = open_patdev_bar(&off);
 	p = patdev_map(fd, GIB, PROT_READ, off / page, 0);
 	if (p == MAP_FAILED)
 		die("mmap");
@@ -461,28 +463,18 @@ static void warm_host(void)
 
 int main(void)
 {
+	unsigned long long bar_len;
 	double patdev_us, sysfs_us;
 
 	page = sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (patdev_pci_find(0x1af4, 0x1110, dir, sizeof(dir)))
 		die("no ivshmem-plain device (scripts/vm.sh attaches one)");
-	{
-		unsigned long long end, flags;
-		char path[2 * PATH_MAX];
-		FILE *f;
-		int i;
-
-		snprintf(path, sizeof(path), "%s/resource", dir);
-		f = fopen(path, "r");
-		for (i = 0; f && i <= 2; i++)
-			if (fscanf(f, "%llx %llx %llx", &bar_start, &end, &flags) != 3)
-				die("resource");
-		if (f)
-			fclose(f);
-	}
-	printf("\npatdev-bench-bar: ivshmem's 1 GiB BAR 2 at %#llx, mapped whole three ways\n"
-	       "(times emulated under TCG: compare within this run only)\n", bar_start);
+	if (patdev_pci_bar_resource(dir, 2, &bar_start, &bar_len))
+		die("reading the device's resource file");
+	printf("\npatdev-bench-bar: ivshmem's BAR 2 (%llu MiB) at %#llx, mapped whole three ways\n"
+	       "(times emulated under TCG: compare within this run only)\n", bar_len >> 20,
+	       bar_start);
 	warm_host();
 	printf("%-14s %12s %8s %8s %12s %12s  %-22s %s\n", "mapping", "mapped (us)", "PT (kB)",
 	       "faults", "touch (us)", "again (us)", "entries", "mode");

@@ -18,15 +18,21 @@
 
 #define PATDEV_PCI_DEVICES "/sys/bus/pci/devices"
 
-/* Writes @val to the sysfs file @dir/@name (@dir NULL: @name is a path). */
-static inline int patdev_sysfs_write(const char *dir, const char *name, const char *val)
+/* Opens the sysfs or debugfs file @dir/@name (@dir NULL: @name is a path). */
+static inline int patdev_sysfs_open(const char *dir, const char *name, int flags)
 {
 	char path[2 * PATH_MAX];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s%s%s", dir ? dir : "", dir ? "/" : "", name);
-	fd = open(path, O_WRONLY);
+	return open(path, flags);
+}
+
+/* Writes @val to the sysfs or debugfs file @dir/@name (@dir NULL: @name is a path). */
+static inline int patdev_sysfs_write(const char *dir, const char *name, const char *val)
+{
+	int fd = patdev_sysfs_open(dir, name, O_WRONLY);
+	ssize_t n;
+
 	if (fd < 0)
 		return -1;
 	n = write(fd, val, strlen(val));
@@ -34,16 +40,17 @@ static inline int patdev_sysfs_write(const char *dir, const char *name, const ch
 	return n == (ssize_t)strlen(val) ? 0 : -1;
 }
 
-/* Reads the number in the sysfs file @dir/@name (any base strtoull takes). */
+/*
+ * Reads the number in the sysfs or debugfs file @dir/@name (@dir NULL:
+ * @name is a path), in any base strtoull takes.
+ */
 static inline int patdev_sysfs_read_u64(const char *dir, const char *name,
 					unsigned long long *val)
 {
-	char path[2 * PATH_MAX], buf[64];
+	int fd = patdev_sysfs_open(dir, name, O_RDONLY);
+	char buf[64], *end;
 	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -52,8 +59,8 @@ static inline int patdev_sysfs_read_u64(const char *dir, const char *name,
 		return -1;
 	buf[n] = 0;
 	errno = 0;
-	*val = strtoull(buf, NULL, 0);
-	return errno ? -1 : 0;
+	*val = strtoull(buf, &end, 0);
+	return errno || end == buf ? -1 : 0;
 }
 
 /**
@@ -112,27 +119,64 @@ static inline int patdev_pci_unbind(const char *dir)
 }
 
 /**
- * patdev_pci_bind() - bind the device at @dir to patdev
+ * patdev_pci_bind_driver() - bind the device at @dir to the driver @name
  * @dir: its sysfs directory
+ * @name: a PCI driver's name, "patdev" or "vfio-pci"
  *
- * As for vfio-pci: the device leaves its driver, driver_override names
- * patdev, and the PCI core probes it again.
+ * As for vfio-pci: the device leaves its driver, driver_override names the
+ * new one, and the PCI core probes it again.
  *
- * Return: 0 once patdev is its driver, or -1.
+ * Return: 0 once @name is its driver, or -1.
  */
-static inline int patdev_pci_bind(const char *dir)
+static inline int patdev_pci_bind_driver(const char *dir, const char *name)
 {
-	char drv[PATH_MAX];
+	char drv[PATH_MAX], val[64];
 
 	patdev_pci_driver(dir, drv, sizeof(drv));
-	if (!strcmp(drv, "patdev"))
+	if (!strcmp(drv, name))
 		return 0;
-	if (patdev_pci_unbind(dir) || patdev_sysfs_write(dir, "driver_override", "patdev\n"))
+	snprintf(val, sizeof(val), "%s\n", name);
+	if (patdev_pci_unbind(dir) || patdev_sysfs_write(dir, "driver_override", val))
 		return -1;
 	if (patdev_sysfs_write(NULL, "/sys/bus/pci/drivers_probe", strrchr(dir, '/') + 1))
 		return -1;
 	patdev_pci_driver(dir, drv, sizeof(drv));
-	return strcmp(drv, "patdev") ? -1 : 0;
+	return strcmp(drv, name) ? -1 : 0;
+}
+
+/* Binds the device at @dir to patdev (patdev_pci_bind_driver()). */
+static inline int patdev_pci_bind(const char *dir)
+{
+	return patdev_pci_bind_driver(dir, "patdev");
+}
+
+/**
+ * patdev_pci_bar_resource() - where BAR @bar of the device at @dir lies
+ * @dir: its sysfs directory
+ * @bar: BAR index
+ * @start: out: its physical address
+ * @len: out: its length in bytes
+ *
+ * Return: 0, or -1 if sysfs's resource file cannot tell.
+ */
+static inline int patdev_pci_bar_resource(const char *dir, int bar, unsigned long long *start,
+					  unsigned long long *len)
+{
+	unsigned long long end = 0, flags;
+	char path[2 * PATH_MAX];
+	int i, ret = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/resource", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	for (i = 0; !ret && i <= bar; i++)
+		if (fscanf(f, "%llx %llx %llx", start, &end, &flags) != 3)
+			ret = -1;
+	fclose(f);
+	*len = end - *start + 1;
+	return ret;
 }
 
 /**
