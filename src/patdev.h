@@ -65,6 +65,9 @@ struct patdev_obj_ops {
  * @named: mmap and OBJINFO may still find it (space_lock)
  * @revoked: its entries were removed everywhere; faults SIGBUS
  * @changing: a cache-mode change is under way: mmaps do not prefault
+ * @pins: aliases of the object's memory outside patdev's page tables,
+ *	which neither a revocation nor a mode change could reach: importers'
+ *	DMA and kernel mappings of its dma-bufs (patdev_obj_pin())
  * @revoke_lock: held for read while entries are entered, for write while
  *	@revoked or @cache change, so that no entry is entered after the
  *	revocation and none of the old mode after a mode change
@@ -103,6 +106,7 @@ struct patdev_obj {
 	bool named;
 	bool revoked;
 	bool changing;
+	atomic_t pins;
 	struct rw_semaphore revoke_lock;
 	struct mutex populate_lock;	/* one page-table populator at a time */
 	struct mutex mode_lock;		/* one cache-mode change at a time */
@@ -160,7 +164,9 @@ int patdev_space_owner_check(struct patdev_file *owner, struct patdev_obj *obj);
 void patdev_space_release_file(struct patdev_file *owner);
 struct patdev_obj *patdev_space_forget(struct patdev_obj *obj);
 void patdev_space_show(struct seq_file *m);
-void patdev_obj_revoke(struct patdev_obj *obj);
+int patdev_obj_revoke(struct patdev_obj *obj, bool unless_pinned);
+int patdev_obj_pin(struct patdev_obj *obj);
+void patdev_obj_unpin(struct patdev_obj *obj);
 int patdev_obj_claim(struct patdev_obj *obj, struct mm_struct *mm, gfp_t gfp);
 int patdev_obj_wait_claims(struct patdev_obj *obj, bool killable);
 void patdev_obj_unmap(struct patdev_obj *obj, pgoff_t first, pgoff_t n);
@@ -187,6 +193,7 @@ void patdev_range_restore_wb(struct page *page, unsigned long npages, enum patde
 void patdev_pat_init(void);
 enum patdev_cache patdev_pat_decode(pgprot_t prot);
 enum patdev_cache patdev_pat_effective(enum patdev_cache want);
+enum patdev_cache patdev_kernel_cache(unsigned long addr);
 
 /* patdev_ram.c: RAM objects, made of physically contiguous chunks */
 struct patdev_obj *patdev_ram_obj_create(enum patdev_obj_kind kind, pgoff_t npages,
@@ -244,6 +251,10 @@ static inline bool patdev_obj_tracked(const struct patdev_obj *obj)
 	return obj->referenced;
 }
 
+/* patdev_export.c: RAM objects as dma-bufs */
+long patdev_ioctl_export(struct file *file, void __user *arg);
+void patdev_export_show(struct seq_file *m);
+
 /* patdev_cachemode.c: moving an object between WB, WC and UC- */
 long patdev_ioctl_set_cache(struct patdev_file *pfile, void __user *arg);
 
@@ -288,6 +299,8 @@ struct patdev_file {
 bool patdev_is_vma(const struct vm_area_struct *vma);
 int patdev_mmio_allowed(void);
 int patdev_mmap(struct file *file, struct vm_area_struct *vma);
+int patdev_mmap_obj(struct vm_area_struct *vma, struct patdev_obj *obj, bool readonly,
+		    u32 prefault);
 unsigned long patdev_get_unmapped_area(struct file *file, unsigned long addr,
 				       unsigned long len, unsigned long pgoff,
 				       unsigned long flags);

@@ -96,28 +96,6 @@ static bool patdev_bar_cache_ok(struct patdev_obj *obj, enum patdev_cache cache)
 }
 
 /*
- * The memtype the kernel mapping @addr got: what every user entry of the
- * range gets too, since both come from the one reservation.
- */
-static enum patdev_cache patdev_kernel_cache(void __iomem *addr)
-{
-	unsigned int level;
-	pte_t *pte = lookup_address((unsigned long __force)addr, &level);
-
-	if (!pte)
-		return PATDEV_CACHE_WB;
-	/* A large entry's PAT bit is bit 12, which pte_pgprot() drops. */
-	switch (level) {
-	case PG_LEVEL_4K:
-		return patdev_pat_decode(pte_pgprot(*pte));
-	case PG_LEVEL_2M:
-		return patdev_pat_decode(pgprot_large_2_4k(pmd_pgprot(*(pmd_t *)pte)));
-	default:
-		return patdev_pat_decode(pgprot_large_2_4k(pud_pgprot(*(pud_t *)pte)));
-	}
-}
-
-/*
  * A reservation of @cache over the BAR, or NULL if none of exactly that
  * type can be had (another user holds the range with another type).
  */
@@ -137,7 +115,7 @@ static void __iomem *patdev_bar_reserve(struct patdev_bar *b, enum patdev_cache 
 		addr = ioremap(b->start, len);	/* UC- on x86 */
 		break;
 	}
-	if (addr && patdev_kernel_cache(addr) != cache) {
+	if (addr && patdev_kernel_cache((unsigned long __force)addr) != cache) {
 		pr_warn("patdev: %s BAR %d: the range is reserved with another memory type elsewhere\n",
 			b->dev, b->bar);
 		iounmap(addr);
@@ -246,7 +224,7 @@ void patdev_bar_obj_gone(struct patdev_obj *obj)
 
 	mutex_lock(&obj->mode_lock);
 	patdev_space_forget(obj);
-	patdev_obj_revoke(obj);
+	patdev_obj_revoke(obj, false);
 	down_write(&obj->revoke_lock);
 	if (b->reservation)
 		iounmap(b->reservation);

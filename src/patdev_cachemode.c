@@ -33,7 +33,8 @@ static int patdev_change_cache(struct patdev_obj *obj, enum patdev_cache want)
 
 	if (down_write_killable(&obj->revoke_lock))
 		return -EINTR;
-	ret = obj->revoked ? -ENXIO : 0;
+	/* No pin can be taken once @changing is set (patdev_obj_pin()). */
+	ret = obj->revoked ? -ENXIO : atomic_read(&obj->pins) ? -EBUSY : 0;
 	if (!ret)
 		WRITE_ONCE(obj->changing, true);
 	up_write(&obj->revoke_lock);

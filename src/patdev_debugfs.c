@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A read-only view of the objects: <debugfs>/patdev/objects, one line per
- * object, in offset order, plus its physical segments, and <debugfs>/patdev/stats, the live
- * object and page counts. Debugfs, not sysfs, because it is a
+ * object, in offset order, plus its physical segments;
+ * <debugfs>/patdev/exports, one line per dma-buf export, with what its
+ * importers hold; and <debugfs>/patdev/stats, the live object and page
+ * counts. Debugfs, not sysfs, because it is a
  * multi-line listing meant for people and tests, not a stable ABI.
  */
 #include <linux/debugfs.h>
@@ -52,6 +54,13 @@ static int patdev_objects_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(patdev_objects);
 
+static int patdev_exports_show(struct seq_file *m, void *unused)
+{
+	patdev_export_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(patdev_exports);
+
 static int patdev_stats_show(struct seq_file *m, void *unused)
 {
 	long objs, pages;
@@ -67,6 +76,7 @@ void patdev_debugfs_init(void)
 	/* Debugfs failures are not fatal and need no checks. */
 	patdev_dir = debugfs_create_dir("patdev", NULL);
 	debugfs_create_file("objects", 0400, patdev_dir, NULL, &patdev_objects_fops);
+	debugfs_create_file("exports", 0400, patdev_dir, NULL, &patdev_exports_fops);
 	debugfs_create_file("stats", 0400, patdev_dir, NULL, &patdev_stats_fops);
 	patdev_sglist_test_init(patdev_dir);
 	patdev_test_hooks_init();

@@ -27,7 +27,7 @@ static long patdev_ioctl_version(void __user *arg)
 			    PATDEV_FEAT_PREFAULT | PATDEV_FEAT_CREATE |
 			    (PATDEV_HUGE ? PATDEV_FEAT_HUGE : 0) |
 			    PATDEV_FEAT_MR | PATDEV_FEAT_SET_CACHE | PATDEV_FEAT_BAR |
-			    (PATDEV_HUGE_1G ? PATDEV_FEAT_HUGE_1G : 0),
+			    (PATDEV_HUGE_1G ? PATDEV_FEAT_HUGE_1G : 0) | PATDEV_FEAT_EXPORT,
 	};
 
 	return copy_to_user(arg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -97,6 +97,8 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return patdev_ioctl_mr(file->private_data, uarg, true);
 	case PATDEV_IOC_SET_CACHE:
 		return patdev_ioctl_set_cache(file->private_data, uarg);
+	case PATDEV_IOC_EXPORT:
+		return patdev_ioctl_export(file, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -286,38 +286,33 @@ bool patdev_is_vma(const struct vm_area_struct *vma)
 	return vma->vm_ops == &patdev_vm_ops || vma->vm_ops == &patdev_tracked_vm_ops;
 }
 
-int patdev_mmap(struct file *file, struct vm_area_struct *vma)
+/**
+ * patdev_mmap_obj() - claim @vma for @obj (FreeBSD d_mmap_single())
+ * @vma: the new vma, its vm_pgoff already in @obj's range
+ * @obj: the object; the caller's reference becomes the vma's, or is
+ *	dropped on failure
+ * @readonly: no writable mapping, now or through mprotect() later
+ * @prefault: PATDEV_PREFAULT_* to populate the vma with before returning
+ *
+ * The one path of both the device's mmap and a dma-buf's
+ * (patdev_export.c): same vm_ops, same entries, same mode.
+ *
+ * Return: 0, -EINVAL (not shared), -EACCES, or a prefault's error.
+ */
+int patdev_mmap_obj(struct vm_area_struct *vma, struct patdev_obj *obj, bool readonly,
+		    u32 prefault)
 {
-	struct patdev_file *pfile = file->private_data;
-	u32 prefault = READ_ONCE(pfile->mmap_prefault);
-	struct patdev_obj *obj;
 	long n;
 
 	/*
 	 * FreeBSD refuses MAP_PRIVATE on a device; on Linux a COW vma would
 	 * also hit a BUG_ON in vmf_insert_pfn_prot().
 	 */
-	if (!(vma->vm_flags & VM_MAYSHARE))
+	if (!(vma->vm_flags & VM_MAYSHARE)) {
+		patdev_obj_put(obj);
 		return -EINVAL;
-	/* As PATDEV_IOC_PREFAULT would answer for the new mapping. */
-	if (prefault && !(vma->vm_flags & VM_ACCESS_FLAGS))
-		return -EACCES;
-	if (prefault == PATDEV_PREFAULT_WRITE && !(vma->vm_flags & VM_WRITE))
-		return -EACCES;
-
-	obj = patdev_obj_lookup(vma->vm_pgoff, vma_pages(vma));
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
-	if (obj->mmio) {
-		int ret = patdev_mmio_allowed();
-
-		if (ret) {
-			patdev_obj_put(obj);
-			return ret;
-		}
 	}
-
-	if (obj->readonly) {
+	if (obj->readonly || readonly) {
 		if (vma->vm_flags & VM_WRITE) {
 			patdev_obj_put(obj);
 			return -EACCES;
@@ -326,13 +321,6 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 		vm_flags_clear(vma, VM_MAYWRITE);
 	}
 
-	/*
-	 * FreeBSD's *foff rewrite: the two names map their objects from the
-	 * first page of the objects' own ranges; an offset inside a range
-	 * stays as it is.
-	 */
-	if (vma->vm_pgoff < PATDEV_PGOFF_FIRST_RANGE)
-		vma->vm_pgoff = obj->base;
 	vma->vm_private_data = obj;
 	vma->vm_ops = patdev_obj_tracked(obj) ? &patdev_tracked_vm_ops : &patdev_vm_ops;
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
@@ -370,6 +358,41 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	atomic_dec(&obj->nmaps);
 	patdev_obj_put(obj);
 	return n;
+}
+
+int patdev_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct patdev_file *pfile = file->private_data;
+	u32 prefault = READ_ONCE(pfile->mmap_prefault);
+	struct patdev_obj *obj;
+
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	/* As PATDEV_IOC_PREFAULT would answer for the new mapping. */
+	if (prefault && !(vma->vm_flags & VM_ACCESS_FLAGS))
+		return -EACCES;
+	if (prefault == PATDEV_PREFAULT_WRITE && !(vma->vm_flags & VM_WRITE))
+		return -EACCES;
+
+	obj = patdev_obj_lookup(vma->vm_pgoff, vma_pages(vma));
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	if (obj->mmio) {
+		int ret = patdev_mmio_allowed();
+
+		if (ret) {
+			patdev_obj_put(obj);
+			return ret;
+		}
+	}
+	/*
+	 * FreeBSD's *foff rewrite: the two names map their objects from the
+	 * first page of the objects' own ranges; an offset inside a range
+	 * stays as it is.
+	 */
+	if (vma->vm_pgoff < PATDEV_PGOFF_FIRST_RANGE)
+		vma->vm_pgoff = obj->base;
+	return patdev_mmap_obj(vma, obj, false, prefault);
 }
 
 #if PATDEV_HUGE_1G

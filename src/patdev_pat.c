@@ -93,3 +93,29 @@ enum patdev_cache patdev_pat_effective(enum patdev_cache want)
 	got = patdev_pat_decode(__pgprot(cachemode2protval(to_linux[want])));
 	return patdev_cache_supported(got) ? got : PATDEV_CACHE_UC_MINUS;
 }
+
+/**
+ * patdev_kernel_cache() - the memory type of the kernel's mapping of @addr
+ * @addr: a kernel virtual address: the direct map, vmalloc or ioremap space
+ *
+ * Read from the kernel's page table, at whatever level maps @addr.
+ *
+ * Return: the decoded type; WB where nothing maps @addr.
+ */
+enum patdev_cache patdev_kernel_cache(unsigned long addr)
+{
+	unsigned int level;
+	pte_t *pte = lookup_address(addr, &level);
+
+	if (!pte)
+		return PATDEV_CACHE_WB;
+	/* A large entry's PAT bit is bit 12, which pte_pgprot() drops. */
+	switch (level) {
+	case PG_LEVEL_4K:
+		return patdev_pat_decode(pte_pgprot(*pte));
+	case PG_LEVEL_2M:
+		return patdev_pat_decode(pgprot_large_2_4k(pmd_pgprot(*(pmd_t *)pte)));
+	default:
+		return patdev_pat_decode(pgprot_large_2_4k(pud_pgprot(*(pud_t *)pte)));
+	}
+}

@@ -230,6 +230,9 @@ static void patdev_space_unname(struct patdev_obj *obj)
 	list_del_init(&obj->owner_link);
 }
 
+static int patdev_obj_mark_revoked(struct patdev_obj *obj, bool unless_pinned);
+static void patdev_obj_revoke_entries(struct patdev_obj *obj);
+
 /**
  * patdev_space_destroy() - remove the name of an object @owner created
  * @owner: the open file asking
@@ -238,7 +241,8 @@ static void patdev_space_unname(struct patdev_obj *obj)
  *
  * Return: 0, -ENXIO if @pgoff is not the start of a named object, -EPERM
  * if another open file created it, -EINTR if killed while waiting for a
- * mode change in progress (nothing was done then).
+ * mode change in progress, -EBUSY (@revoke) if an importer pins it
+ * (patdev_obj_pin()); nothing was done then.
  */
 int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke)
 {
@@ -267,6 +271,18 @@ int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke)
 		return -EINTR;
 	}
 	/*
+	 * Marked revoked before the name goes, so that an object an importer
+	 * pins (EBUSY) keeps it; from here on the revocation completes.
+	 */
+	if (revoke) {
+		ret = patdev_obj_mark_revoked(obj, true);
+		if (ret) {
+			mutex_unlock(&obj->mode_lock);
+			patdev_obj_put(obj);
+			return ret;
+		}
+	}
+	/*
 	 * Another thread of the owner may have destroyed it meanwhile, without
 	 * revoking: its name's reference went there, and this call still
 	 * revokes what it was asked to.
@@ -277,7 +293,7 @@ int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke)
 		patdev_space_unname(obj);
 	mutex_unlock(&space_lock);
 	if (revoke) {
-		patdev_obj_revoke(obj);
+		patdev_obj_revoke_entries(obj);
 		mutex_unlock(&obj->mode_lock);
 	} else if (!named) {
 		ret = -ENXIO;
@@ -502,26 +518,90 @@ void patdev_obj_unmap(struct patdev_obj *obj, pgoff_t first, pgoff_t n)
 			    (loff_t)n << PAGE_SHIFT, 1);
 }
 
+/*
+ * Marks @obj revoked, with its mode_lock held: faults and prefaults enter
+ * entries with revoke_lock held for read and give up once @revoked is
+ * set, and pins are taken under it too. @unless_pinned: not while an
+ * importer pins it (-EBUSY).
+ */
+static int patdev_obj_mark_revoked(struct patdev_obj *obj, bool unless_pinned)
+{
+	int ret = 0;
+
+	lockdep_assert_held(&obj->mode_lock);
+	down_write(&obj->revoke_lock);
+	if (unless_pinned && atomic_read(&obj->pins))
+		ret = -EBUSY;
+	else
+		WRITE_ONCE(obj->revoked, true);
+	up_write(&obj->revoke_lock);
+	return ret;
+}
+
+/*
+ * Removes the entries of a revoked object: no fault can enter one after
+ * @revoked was set, and the mappers whose entries the zap could miss are
+ * waited for first (patdev_obj_claim()). Whatever happens to the caller:
+ * a killed revoker that skipped the wait would leave a claimed mapper's
+ * entries in place for the life of its vma.
+ */
+static void patdev_obj_revoke_entries(struct patdev_obj *obj)
+{
+	patdev_obj_wait_claims(obj, false);
+	patdev_obj_unmap(obj, 0, patdev_obj_nslots(obj) << PATDEV_SLOT_SHIFT);
+}
+
 /**
  * patdev_obj_revoke() - remove every entry of @obj from every process
  * @obj: the object, its mode_lock held by the caller
+ * @unless_pinned: give up if an importer pins the object
  *
- * Faults and prefaults enter entries with revoke_lock held for read and
- * give up once @revoked is set, so none can be entered after the zap;
- * mappers whose entries the zap could miss are waited for first
- * (patdev_obj_claim()). Once @revoked is set the revocation completes
- * whatever happens to its caller: a killed revoker that skipped the wait
- * would leave a claimed mapper's entries in place for the life of its vma.
- * The vmas stay; touching them raises SIGBUS.
+ * Once @revoked is set the revocation completes whatever happens to its
+ * caller. The vmas stay; touching them raises SIGBUS. New pins fail.
+ *
+ * Return: 0, or -EBUSY (@unless_pinned; nothing was done).
  */
-void patdev_obj_revoke(struct patdev_obj *obj)
+int patdev_obj_revoke(struct patdev_obj *obj, bool unless_pinned)
 {
-	lockdep_assert_held(&obj->mode_lock);
-	down_write(&obj->revoke_lock);
-	WRITE_ONCE(obj->revoked, true);
-	up_write(&obj->revoke_lock);
-	patdev_obj_wait_claims(obj, false);
-	patdev_obj_unmap(obj, 0, patdev_obj_nslots(obj) << PATDEV_SLOT_SHIFT);
+	int ret = patdev_obj_mark_revoked(obj, unless_pinned);
+
+	if (!ret)
+		patdev_obj_revoke_entries(obj);
+	return ret;
+}
+
+/**
+ * patdev_obj_pin() - note an alias of @obj's memory outside patdev's page
+ *	tables: an importer's DMA or kernel mapping, which neither a
+ *	revocation nor a mode change could reach
+ * @obj: the object
+ *
+ * While pinned, PATDEV_IOC_SET_CACHE and a revoking PATDEV_IOC_DESTROY
+ * fail with EBUSY; the object's mode stays what it was at the pin. Takes
+ * no mutex of the object: importers pin under their reservation lock,
+ * which mmap takes under the mmap lock, which a change or revocation
+ * holding mode_lock may wait for.
+ *
+ * Return: 0; -ENXIO once revoked; -EBUSY while a mode change is under way.
+ */
+int patdev_obj_pin(struct patdev_obj *obj)
+{
+	int ret = 0;
+
+	down_read(&obj->revoke_lock);
+	if (obj->revoked)
+		ret = -ENXIO;
+	else if (READ_ONCE(obj->changing))
+		ret = -EBUSY;
+	else
+		atomic_inc(&obj->pins);
+	up_read(&obj->revoke_lock);
+	return ret;
+}
+
+void patdev_obj_unpin(struct patdev_obj *obj)
+{
+	atomic_dec(&obj->pins);
 }
 
 /* The debugfs listing: every object that still has memory, in offset order. */
@@ -533,9 +613,10 @@ void patdev_space_show(struct seq_file *m)
 	mutex_lock(&space_lock);
 	/* An object is removed from the tree before it is freed: safe to read. */
 	mt_for_each(&space_tree, obj, index, ULONG_MAX) {
-		seq_printf(m, "pgoff %lu: %s pages %lu cache %s maps %d%s%s%s%s%s\n", obj->base,
-			   patdev_kind_names[obj->kind], obj->npages,
+		seq_printf(m, "pgoff %lu: %s pages %lu cache %s maps %d pins %d%s%s%s%s%s\n",
+			   obj->base, patdev_kind_names[obj->kind], obj->npages,
 			   patdev_cache_names[READ_ONCE(obj->cache)], atomic_read(&obj->nmaps),
+			   atomic_read(&obj->pins),
 			   obj->readonly ? " readonly" : "", obj->created ? " created" : "",
 			   obj->named ? "" : " unnamed", obj->revoked ? " revoked" : "",
 			   patdev_obj_tracked(obj) ? " tracked" : "");

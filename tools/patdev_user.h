@@ -75,4 +75,19 @@ static inline int patdev_destroy(int fd, unsigned long long offset, __u64 flags)
 	return ioctl(fd, PATDEV_IOC_DESTROY, &d);
 }
 
+/**
+ * patdev_export() - PATDEV_IOC_EXPORT in one call
+ * @fd: open /dev/patdev
+ * @offset: the object's first offset (or 0, PAGE_SIZE for the named ones)
+ * @flags: PATDEV_EXPORT_WRITE or 0
+ *
+ * Return: the dma-buf's file descriptor, or -1 with errno set.
+ */
+static inline int patdev_export(int fd, unsigned long long offset, __u64 flags)
+{
+	struct patdev_export e = { .offset = offset, .flags = flags };
+
+	return ioctl(fd, PATDEV_IOC_EXPORT, &e) ? -1 : (int)e.fd;
+}
+
 #endif /* _PATDEV_USER_H */

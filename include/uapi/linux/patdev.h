@@ -22,10 +22,10 @@
  * every entry: touches raise SIGBUS (see PATDEV_OBJ_BAR).
  *
  * Offsets in ioctls: every ioctl that names an object by an mmap offset
- * (OBJINFO, DESTROY, MR_QUERY, MR_CLEAR, SET_CACHE) answers, before any
- * other check of the object:
+ * (OBJINFO, DESTROY, MR_QUERY, MR_CLEAR, SET_CACHE, EXPORT) answers, before
+ * any other check of the object:
  *   ENOENT  offset 0 before the first mmap there made the anonymous object
- *           (OBJINFO, MR_QUERY, MR_CLEAR);
+ *           (OBJINFO, MR_QUERY, MR_CLEAR, EXPORT);
  *   EPERM   offsets 0 and PAGE_SIZE for DESTROY and SET_CACHE: the module's
  *           own objects, made yet or not, keep their names and modes;
  *   ENXIO   an offset that names no object (below the first range and past
@@ -41,7 +41,7 @@
 #include <linux/types.h>
 
 #define PATDEV_VERSION_MAJOR	0
-#define PATDEV_VERSION_MINOR	6
+#define PATDEV_VERSION_MINOR	7
 
 /* mmap offsets, in pages: offset = PATDEV_PGOFF_* * page size */
 #define PATDEV_PGOFF_ANON	0
@@ -103,6 +103,8 @@ struct patdev_version {
 #define PATDEV_FEAT_BAR		(1ULL << 8)
 /* Mappings get 1 GiB entries where they can (Linux 6.12 and later). */
 #define PATDEV_FEAT_HUGE_1G	(1ULL << 9)
+/* RAM objects can be exported as dma-bufs (PATDEV_IOC_EXPORT). */
+#define PATDEV_FEAT_EXPORT	(1ULL << 10)
 
 /**
  * struct patdev_query - NetBSD pmap_extract() for one user address
@@ -254,6 +256,9 @@ struct patdev_create {
  * the mmaps and forks of other processes that could hold entries the
  * removal would otherwise miss. An object another thread of the owner
  * destroyed without REVOKE during that first wait is still revoked.
+ * REVOKE fails with EBUSY, and nothing is done, while an importer of one of
+ * the object's dma-bufs holds a DMA or kernel mapping of it (see &struct
+ * patdev_export).
  */
 struct patdev_destroy {
 	__u64 offset;
@@ -438,12 +443,58 @@ struct patdev_mr {
  * while waiting for another change or a revocation of the object, or for
  * an mmap or fork in progress in another process; nothing was changed.
  * When the call returns no entry of the old mode is left in any process.
+ * EBUSY also while an importer holds the object's memory through one of
+ * its dma-bufs (see &struct patdev_export): a DMA mapping of an attachment
+ * or a kernel mapping (vmap), whose modes a change could not reach.
  */
 struct patdev_set_cache {
 	__u64 offset;
 	__u64 cache;
 	__u64 reserved;
 };
+
+/**
+ * struct patdev_export - a RAM object as a dma-buf (PATDEV_IOC_EXPORT)
+ * @offset: in: the object: offset 0 or PAGE_SIZE (the module's objects),
+ *	or the first offset of a created one (ENXIO for any other offset)
+ * @flags: in: PATDEV_EXPORT_WRITE: the dma-buf may be mapped for writing
+ *	(EACCES if the object is read-only or this file was not opened for
+ *	writing); without it, read-only
+ * @fd: out: the dma-buf's file descriptor, close-on-exec
+ * @reserved: in: must be zero; out: zero
+ *
+ * Any RAM object, in any mode, whoever made it: an export gives what an
+ * mmap of the object would. Device memory (a BAR, the local APIC page) is
+ * EOPNOTSUPP. Every alias of the memory has the object's mode: an mmap of
+ * the dma-buf is a patdev mapping like any other (same faults, 2 MiB
+ * entries at 2 MiB-aligned addresses, tracking, revocation: PATDEV_IOC_QUERY
+ * answers for it); an importer's kernel mapping (dma_buf_vmap()) is made
+ * in the object's mode; an importer's DMA mapping holds the object's own
+ * pages, never a bounce buffer: a device that cannot reach them directly
+ * (its DMA mask) or through an IOMMU cannot map the buffer (EREMOTEIO to
+ * the importer). An importer that needs the buffer contiguous in DMA space
+ * (vb2-dma-contig) without an IOMMU needs an object of one physically
+ * contiguous run: PATDEV_IOC_OBJINFO's @nsegs is 1.
+ * DMA_BUF_IOCTL_SYNC: for a WB object, the CPU's caches are synced with
+ * the importers' mapped attachments; for WC, the end of a write drains the
+ * CPU's write-combining buffers; UC- needs nothing.
+ * The object lives as long as the dma-buf, its attachments and mappings.
+ * While an importer holds a DMA mapping or a kernel mapping of it,
+ * PATDEV_IOC_SET_CACHE and PATDEV_IOC_DESTROY with PATDEV_DESTROY_REVOKE
+ * fail with EBUSY, as a change could not reach those aliases; with none,
+ * they apply to the dma-buf's mmaps as to any mapping, and after a
+ * revocation new DMA and kernel mappings fail with ENXIO.
+ * Errors: ENOENT, ENXIO (see "Offsets in ioctls" above), EINVAL (bad
+ * flags or reserved field), EACCES, EOPNOTSUPP, EMFILE, ENOMEM.
+ */
+struct patdev_export {
+	__u64 offset;
+	__u64 flags;
+	__u64 fd;
+	__u64 reserved;
+};
+
+#define PATDEV_EXPORT_WRITE	(1ULL << 0)
 
 #define PATDEV_IOC_MAGIC	0xB7
 #define PATDEV_IOC_VERSION	_IOR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version)
@@ -457,5 +508,6 @@ struct patdev_set_cache {
 #define PATDEV_IOC_MR_QUERY	_IOWR(PATDEV_IOC_MAGIC, 0x08, struct patdev_mr)
 #define PATDEV_IOC_MR_CLEAR	_IOWR(PATDEV_IOC_MAGIC, 0x09, struct patdev_mr)
 #define PATDEV_IOC_SET_CACHE	_IOW(PATDEV_IOC_MAGIC, 0x0a, struct patdev_set_cache)
+#define PATDEV_IOC_EXPORT	_IOWR(PATDEV_IOC_MAGIC, 0x0b, struct patdev_export)
 
 #endif /* _UAPI_LINUX_PATDEV_H */

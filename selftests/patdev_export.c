@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Selftests for RAM objects exported as dma-bufs (PATDEV_IOC_EXPORT) and
+ * used by real importers: vgem (DRM PRIME: import, mmap of the GEM object)
+ * and vivid (V4L2 capture into V4L2_MEMORY_DMABUF buffers, with vivid's
+ * vmalloc allocator on /dev/video of instance 0 and its dma-contig one on
+ * instance 1: scripts/guest.sh loads vivid so). Every mode is read from a
+ * page table: the user entries through PATDEV_IOC_QUERY, the importers'
+ * kernel mapping through <debugfs>/patdev/exports, which reads the
+ * kernel's page table.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <linux/dma-buf.h>
+#include <linux/types.h>
+
+#include "kselftest_harness.h"
+#include "patdev_names.h"
+#include "patdev_selftest.h"
+#include "patdev_user.h"
+
+#define DEV "/dev/patdev"
+#define MIB (1024UL * 1024)
+#define EXPORTS PATDEV_DEBUGFS "/patdev/exports"
+
+FIXTURE(export) {
+	int fd;
+	size_t page;
+	int huge;
+	unsigned int wc;	/* what WC is here: UC- without PAT */
+};
+
+FIXTURE_SETUP(export)
+{
+	struct patdev_version v;
+
+	self->page = sysconf(_SC_PAGESIZE);
+	self->fd = open(DEV, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_VERSION, &v));
+	ASSERT_TRUE(v.features & PATDEV_FEAT_EXPORT);
+	self->huge = !!(v.features & PATDEV_FEAT_HUGE);
+	self->wc = patdev_pat_on() ? PATDEV_CACHE_WC : PATDEV_CACHE_UC_MINUS;
+	patdev_need_debugfs(EXPORTS);
+}
+
+FIXTURE_TEARDOWN(export)
+{
+	close(self->fd);
+}
+
+static int query(int fd, const void *addr, struct patdev_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->addr = (uintptr_t)addr;
+	return ioctl(fd, PATDEV_IOC_QUERY, q);
+}
+
+static int objinfo(int fd, unsigned long long off, struct patdev_objinfo *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->pgoff = off / sysconf(_SC_PAGESIZE);
+	return ioctl(fd, PATDEV_IOC_OBJINFO, info);
+}
+
+static int set_cache(int fd, unsigned long long off, unsigned int cache)
+{
+	struct patdev_set_cache sc = { .offset = off, .cache = cache };
+
+	return ioctl(fd, PATDEV_IOC_SET_CACHE, &sc);
+}
+
+/*
+ * An mmap of @len bytes of @fd at a 2 MiB-aligned address: a dma-buf's
+ * file has no placement of its own, so the caller picks the address, as
+ * a user wanting 2 MiB entries would.
+ */
+static void *map_aligned(int fd, size_t len, int prot, off_t off)
+{
+	size_t pad = len + 2 * MIB;
+	char *area = mmap(NULL, pad, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *at, *p;
+
+	if (area == MAP_FAILED)
+		return MAP_FAILED;
+	at = (char *)(((uintptr_t)area + 2 * MIB - 1) & ~(2 * MIB - 1));
+	p = mmap(at, len, prot, MAP_SHARED | MAP_FIXED, fd, off);
+	if (p == MAP_FAILED) {
+		int err = errno;
+
+		munmap(area, pad);
+		errno = err;
+		return MAP_FAILED;
+	}
+	if (at > area)
+		munmap(area, at - area);
+	munmap(at + len, area + pad - (at + len));
+	return p;
+}
+
+/*
+ * The line of <debugfs>/patdev/exports for the object at @off: copies it
+ * to @line and returns 0, or -1 if the object has no export.
+ */
+static int export_line(unsigned long long off, char *line, size_t size)
+{
+	unsigned long pgoff = off / sysconf(_SC_PAGESIZE), got;
+	FILE *f = fopen(EXPORTS, "r");
+	int ret = -1;
+
+	while (f && fgets(line, size, f))
+		if (sscanf(line, "pgoff %lu:", &got) == 1 && got == pgoff) {
+			ret = 0;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+/* "dma_maps N" of an export's line, or -1. */
+static long export_dma_maps(unsigned long long off)
+{
+	char line[256], *p;
+
+	if (export_line(off, line, sizeof(line)) || !(p = strstr(line, "dma_maps ")))
+		return -1;
+	return strtol(p + 9, NULL, 10);
+}
+
+/* The mode word of an export's kernel mapping ("none", "WC", ...), or "". */
+static const char *export_vmap(unsigned long long off, char *buf, size_t size)
+{
+	char line[256], *p;
+
+	buf[0] = 0;
+	if (!export_line(off, line, sizeof(line)) && (p = strstr(line, "vmap ")))
+		sscanf(p + 5, "%15s", buf);
+	return buf;
+}
+
+static sigjmp_buf sigbus_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(sigbus_jmp, 1);
+}
+
+/* 1 if reading @p raises SIGBUS. */
+static int read_sigbus(const volatile unsigned char *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	int bus = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(sigbus_jmp, 1))
+		bus = 1;
+	else
+		(void)*p;
+	sigaction(SIGBUS, &old, NULL);
+	return bus;
+}
+
+TEST_F(export, bad_requests_get_their_errno)
+{
+	struct patdev_export e = { 0 };
+	unsigned long long off, ro;
+	int rdonly;
+
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, 4 * MIB, PATDEV_CACHE_WC, 0, 0,
+				   &off));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, 64 * 1024, PATDEV_CACHE_WB, 0,
+				   PATDEV_CREATE_READONLY, &ro));
+	e.offset = off;
+	e.reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, PATDEV_IOC_EXPORT, &e));
+	EXPECT_EQ(EINVAL, errno);
+	e.reserved = 0;
+	e.flags = 2;
+	EXPECT_EQ(-1, ioctl(self->fd, PATDEV_IOC_EXPORT, &e));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, patdev_export(self->fd, off + 1, 0));
+	EXPECT_EQ(EINVAL, errno);
+	/* Not the object's first offset, and no object at all. */
+	EXPECT_EQ(-1, patdev_export(self->fd, off + self->page, 0));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, patdev_export(self->fd, off + 64 * MIB, 0));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, patdev_export(self->fd, 2 * self->page, 0));
+	EXPECT_EQ(ENXIO, errno);
+	/* Writable: not of a read-only object, nor through a read-only open. */
+	EXPECT_EQ(-1, patdev_export(self->fd, ro, PATDEV_EXPORT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	rdonly = open(DEV, O_RDONLY);
+	ASSERT_LE(0, rdonly);
+	EXPECT_EQ(-1, patdev_export(rdonly, off, PATDEV_EXPORT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	close(rdonly);
+	/* A destroyed object's offset names nothing. */
+	ASSERT_EQ(0, patdev_destroy(self->fd, ro, 0));
+	EXPECT_EQ(-1, patdev_export(self->fd, ro, 0));
+	EXPECT_EQ(ENXIO, errno);
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
+}
+
+TEST_F(export, device_memory_is_not_exported)
+{
+	char dir[PATH_MAX];
+	unsigned long long off;
+
+	/* edu's register BAR, bound to patdev (scripts/vm.sh attaches edu). */
+	ASSERT_EQ(0, patdev_pci_find(0x1234, 0x11e8, dir, sizeof(dir)));
+	ASSERT_EQ(0, patdev_pci_bind(dir));
+	ASSERT_EQ(0, patdev_pci_bar_offset(dir, 0, &off));
+	EXPECT_EQ(-1, patdev_export(self->fd, off, 0));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(0, patdev_pci_unbind(dir));
+}
+
+TEST_F(export, fd_is_cloexec_with_the_access_asked)
+{
+	unsigned long long off;
+	int rw, ro;
+
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, MIB, PATDEV_CACHE_WC, 0, 0, &off));
+	rw = patdev_export(self->fd, off, PATDEV_EXPORT_WRITE);
+	ASSERT_LE(0, rw);
+	ro = patdev_export(self->fd, off, 0);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(rw, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(ro, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(O_RDWR, fcntl(rw, F_GETFL) & O_ACCMODE);
+	EXPECT_EQ(O_RDONLY, fcntl(ro, F_GETFL) & O_ACCMODE);
+	EXPECT_EQ((off_t)MIB, lseek(rw, 0, SEEK_END));
+	/* A read-only dma-buf maps for reading only. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, MIB, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0));
+	EXPECT_EQ(EACCES, errno);
+	close(rw);
+	close(ro);
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
+}
+
+/*
+ * The dma-buf's mmap is a patdev mapping: the device's bytes, the
+ * object's mode in every entry, 2 MiB entries where aligned, for every
+ * mode a RAM object may have.
+ */
+TEST_F(export, dmabuf_mmap_has_the_objects_bytes_mode_and_entry_sizes)
+{
+	const unsigned int modes[] = { PATDEV_CACHE_WB, self->wc, PATDEV_CACHE_UC_MINUS };
+	const size_t len = 4 * MIB;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		unsigned long long off;
+		struct patdev_query q;
+		unsigned char *dev, *buf;
+		int dfd;
+
+		ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, len, modes[i], 0, 0, &off));
+		dev = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
+		ASSERT_NE(MAP_FAILED, dev);
+		dfd = patdev_export(self->fd, off, PATDEV_EXPORT_WRITE);
+		ASSERT_LE(0, dfd);
+		buf = map_aligned(dfd, len, PROT_READ | PROT_WRITE, 0);
+		ASSERT_NE(MAP_FAILED, buf);
+		patdev_fill_pattern(dev, len, 3 + i);
+		EXPECT_EQ(0, patdev_check_pattern(buf, len, 3 + i));
+		patdev_fill_pattern(buf + MIB, MIB, 9 + i);
+		EXPECT_EQ(0, patdev_check_pattern(dev + MIB, MIB, 9 + i));
+		ASSERT_EQ(0, query(self->fd, buf + 3 * MIB, &q));
+		EXPECT_TRUE(q.flags & PATDEV_QUERY_PRESENT);
+		EXPECT_STREQ(patdev_cache_name(modes[i]), patdev_cache_name(q.cache));
+		EXPECT_EQ(self->huge ? 2 * MIB : self->page, q.size);
+		munmap(buf, len);
+		munmap(dev, len);
+		close(dfd);
+		ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
+	}
+}
+
+TEST_F(export, dmabuf_mmap_private_or_past_the_end_is_refused)
+{
+	unsigned long long off;
+	int dfd;
+
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, MIB, PATDEV_CACHE_WC, 0, 0, &off));
+	dfd = patdev_export(self->fd, off, PATDEV_EXPORT_WRITE);
+	ASSERT_LE(0, dfd);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, MIB, PROT_READ, MAP_PRIVATE, dfd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * MIB, PROT_READ, MAP_SHARED, dfd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->page, PROT_READ, MAP_SHARED, dfd, MIB));
+	EXPECT_EQ(EINVAL, errno);
+	close(dfd);
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
+}
+
+/* An offset into the dma-buf maps the object from that page on. */
+TEST_F(export, dmabuf_mmap_at_an_offset_maps_that_page)
+{
+	unsigned long long off;
+	unsigned char *dev, *buf;
+	int dfd;
+
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, MIB, PATDEV_CACHE_WC, 0, 0, &off));
+	dev = mmap(NULL, MIB, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
+	ASSERT_NE(MAP_FAILED, dev);
+	patdev_fill_pattern(dev, MIB, 21);
+	dfd = patdev_export(self->fd, off, 0);
+	ASSERT_LE(0, dfd);
+	buf = mmap(NULL, 2 * self->page, PROT_READ, MAP_SHARED, dfd, 5 * self->page);
+	ASSERT_NE(MAP_FAILED, buf);
+	EXPECT_EQ(0, patdev_check_pattern(buf, 2 * self->page,
+					  patdev_pattern_seed_at(21, 5 * self->page)));
+	munmap(buf, 2 * self->page);
+	munmap(dev, MIB);
+	close(dfd);
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
+}
+
+/*
+ * With no importer holding it, a mode change reaches the dma-buf's
+ * mappings as any other, and a revocation too: SIGBUS, and the dma-buf
+ * maps nothing any more.
+ */
+TEST_F(export, change_and_revocation_reach_dmabuf_mappings)
+{
+	unsigned long long off;
+	struct patdev_query q;
+	unsigned char *buf;
+	int dfd;
+
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, 2 * MIB, PATDEV_CACHE_WC, 0, 0,
+				   &off));
+	dfd = patdev_export(self->fd, off, PATDEV_EXPORT_WRITE);
+	ASSERT_LE(0, dfd);
+	buf = map_aligned(dfd, 2 * MIB, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	patdev_fill_pattern(buf, 2 * MIB, 5);
+	ASSERT_EQ(0, set_cache(self->fd, off, PATDEV_CACHE_UC_MINUS));
+	ASSERT_EQ(0, query(self->fd, buf, &q));
+	EXPECT_FALSE(q.flags & PATDEV_QUERY_PRESENT);
+	EXPECT_EQ(0, patdev_check_pattern(buf, 2 * MIB, 5));
+	ASSERT_EQ(0, query(self->fd, buf, &q));
+	EXPECT_STREQ("UC_MINUS", patdev_cache_name(q.cache));
+
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, PATDEV_DESTROY_REVOKE));
+	EXPECT_EQ(1, read_sigbus(buf + 7 * self->page));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->page, PROT_READ, MAP_SHARED, dfd, 0));
+	EXPECT_EQ(ENXIO, errno);
+	munmap(buf, 2 * MIB);
+	close(dfd);
+}
+
+/*
+ * The dma-buf holds the object: destroyed and its creator's file closed,
+ * the data stays reachable through the dma-buf, and it is freed when the
+ * dma-buf goes, whichever goes last.
+ */
+TEST_F(export, dmabuf_keeps_the_object_until_it_goes)
+{
+	long objs0, pages0, objs, pages;
+	unsigned long long off;
+	unsigned char *dev, *buf;
+	int fd2, dfd;
+
+	ASSERT_EQ(0, patdev_stats(&objs0, &pages0));
+	fd2 = open(DEV, O_RDWR);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, patdev_create(fd2, PATDEV_OBJ_ANON, MIB, PATDEV_CACHE_WC, 0, 0, &off));
+	dev = mmap(NULL, MIB, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, off);
+	ASSERT_NE(MAP_FAILED, dev);
+	patdev_fill_pattern(dev, MIB, 77);
+	munmap(dev, MIB);
+	dfd = patdev_export(fd2, off, PATDEV_EXPORT_WRITE);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, patdev_destroy(fd2, off, 0));
+	close(fd2);
+	buf = mmap(NULL, MIB, PROT_READ, MAP_SHARED, dfd, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	EXPECT_EQ(0, patdev_check_pattern(buf, MIB, 77));
+	ASSERT_EQ(0, patdev_stats(&objs, &pages));
+	EXPECT_EQ(objs0 + 1, objs);
+	close(dfd);
+	/* The mapping holds it now. */
+	ASSERT_EQ(0, patdev_stats(&objs, &pages));
+	EXPECT_EQ(objs0 + 1, objs);
+	munmap(buf, MIB);
+	ASSERT_EQ(0, patdev_stats(&objs, &pages));
+	EXPECT_EQ(objs0, objs);
+	EXPECT_EQ(pages0, pages);
+}
+
+/* DMA_BUF_IOCTL_SYNC: the documented flags pass, others are EINVAL. */
+TEST_F(export, sync_ioctl_takes_the_documented_flags)
+{
+	const __u64 good[] = {
+		DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ,
+		DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE,
+		DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW,
+	};
+	const __u64 bad[] = { 0, DMA_BUF_SYNC_START, 1ULL << 3, DMA_BUF_SYNC_RW | (1ULL << 40) };
+	unsigned long long off;
+	unsigned int i;
+	int dfd;
+
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, MIB, PATDEV_CACHE_WB, 0, 0, &off));
+	dfd = patdev_export(self->fd, off, PATDEV_EXPORT_WRITE);
+	ASSERT_LE(0, dfd);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct dma_buf_sync s = { .flags = good[i] };
+
+		EXPECT_EQ(0, ioctl(dfd, DMA_BUF_IOCTL_SYNC, &s)) TH_LOG("flags %#llx",
+									(unsigned long long)good[i]);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct dma_buf_sync s = { .flags = bad[i] };
+
+		EXPECT_EQ(-1, ioctl(dfd, DMA_BUF_IOCTL_SYNC, &s));
+		EXPECT_EQ(EINVAL, errno);
+	}
+	close(dfd);
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
+}
+
+/* <debugfs>/dma_buf/bufinfo names patdev as the exporter, with the size. */
+TEST_F(export, bufinfo_lists_patdev_as_exporter)
+{
+	char line[512], want[64];
+	unsigned long long off;
+	int dfd, found = 0;
+	FILE *f;
+
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, 3 * MIB, PATDEV_CACHE_WC, 0, 0,
+				   &off));
+	dfd = patdev_export(self->fd, off, 0);
+	ASSERT_LE(0, dfd);
+	f = fopen(PATDEV_DEBUGFS "/dma_buf/bufinfo", "r");
+	ASSERT_NE(NULL, f);
+	snprintf(want, sizeof(want), "%08lu", 3 * MIB);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, want) && strstr(line, "patdev"))
+			found = 1;
+	fclose(f);
+	EXPECT_TRUE(found);
+	close(dfd);
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
+}
+
+/* A tracked object's state sees writes through the dma-buf's mapping. */
+TEST_F(export, tracked_object_marks_writes_through_the_dmabuf)
+{
+	unsigned long long off;
+	struct patdev_mr mr = { 0 };
+	unsigned char *buf;
+	int dfd;
+
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, 16 * self->page, PATDEV_CACHE_WC,
+				   0, PATDEV_CREATE_TRACK, &off));
+	dfd = patdev_export(self->fd, off, PATDEV_EXPORT_WRITE);
+	ASSERT_LE(0, dfd);
+	buf = mmap(NULL, 16 * self->page, PROT_READ | PROT_WRITE, MAP_SHARED, dfd, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	buf[3 * self->page] = 1;
+	(void)*(volatile unsigned char *)(buf + 5 * self->page);
+	mr.offset = off;
+	mr.npages = 16;
+	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_MR_QUERY, &mr));
+	EXPECT_EQ(1, mr.modified);
+	EXPECT_EQ(2, mr.referenced);
+	munmap(buf, 16 * self->page);
+	close(dfd);
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
+}
+
+TEST_HARNESS_MAIN
