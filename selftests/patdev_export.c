@@ -24,8 +24,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
+#include <drm/drm.h>
 #include <linux/dma-buf.h>
 #include <linux/types.h>
+#include <linux/videodev2.h>
 
 #include "kselftest_harness.h"
 #include "patdev_names.h"
@@ -486,6 +489,413 @@ TEST_F(export, tracked_object_marks_writes_through_the_dmabuf)
 	munmap(buf, 16 * self->page);
 	close(dfd);
 	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
+}
+
+/* The vgem DRM node, opened, or -1: the one DRM_IOCTL_VERSION names vgem. */
+static int vgem_open(void)
+{
+	char path[64], name[16];
+	int i, fd;
+
+	for (i = 0; i < 256; i++) {
+		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
+
+		snprintf(path, sizeof(path), i < 128 ? "/dev/dri/card%d" : "/dev/dri/renderD%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(name, 0, sizeof(name));
+		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/* Whether bufinfo lists @dev among the attached devices of a 3 MiB patdev buffer. */
+static int bufinfo_attached(size_t size, const char *dev)
+{
+	char line[512], want[32];
+	int in = 0, found = 0;
+	FILE *f = fopen(PATDEV_DEBUGFS "/dma_buf/bufinfo", "r");
+
+	snprintf(want, sizeof(want), "%08zu", size);
+	while (f && fgets(line, sizeof(line), f)) {
+		if (line[0] != '\t')
+			in = !strncmp(line, want, strlen(want)) && strstr(line, "patdev");
+		else if (in && strstr(line, dev))
+			found = 1;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * vgem imports the dma-buf (DRM PRIME). vgem cannot mmap an imported
+ * object (DRM refuses MAP_DUMB offsets of imports), so the mapping is made
+ * of the dma-buf vgem hands back for its handle: the same buffer, the same
+ * bytes, the same mode. Where the import maps the attachment (6.1, 6.12;
+ * 7.3 only attaches) the object is pinned: mode changes and revocations
+ * are EBUSY until vgem lets go.
+ */
+TEST_F(export, vgem_imports_maps_back_the_same_bytes_and_mode)
+{
+	const size_t len = 3 * MIB;
+	struct drm_prime_handle imp = { 0 }, back = { 0 };
+	struct drm_gem_close gc = { 0 };
+	struct stat st1, st2;
+	unsigned long long off;
+	struct patdev_query q;
+	unsigned char *dev, *buf;
+	int vgem, dfd;
+	long maps;
+
+	vgem = vgem_open();
+	ASSERT_LE(0, vgem) TH_LOG("no vgem DRM node (modprobe vgem)");
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &off));
+	dev = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
+	ASSERT_NE(MAP_FAILED, dev);
+	patdev_fill_pattern(dev, len, 41);
+	dfd = patdev_export(self->fd, off, PATDEV_EXPORT_WRITE);
+	ASSERT_LE(0, dfd);
+	imp.fd = dfd;
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp));
+	EXPECT_TRUE(bufinfo_attached(len, "vgem"));
+	back.handle = imp.handle;
+	back.flags = DRM_CLOEXEC | DRM_RDWR;
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_PRIME_HANDLE_TO_FD, &back));
+	/* vgem hands back patdev's own dma-buf, not one of its own. */
+	ASSERT_EQ(0, fstat(dfd, &st1));
+	ASSERT_EQ(0, fstat(back.fd, &st2));
+	EXPECT_EQ(st1.st_ino, st2.st_ino);
+	close(dfd);
+	buf = map_aligned(back.fd, len, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	EXPECT_EQ(0, patdev_check_pattern(buf, len, 41));
+	patdev_fill_pattern(buf, MIB, 43);
+	EXPECT_EQ(0, patdev_check_pattern(dev, MIB, 43));
+	/* The first 2 MiB are one 2 MiB chunk: one 2 MiB entry. */
+	ASSERT_EQ(0, query(self->fd, buf + MIB / 2, &q));
+	EXPECT_STREQ(patdev_cache_name(self->wc), patdev_cache_name(q.cache));
+	EXPECT_EQ(self->huge ? 2 * MIB : self->page, q.size);
+
+	maps = export_dma_maps(off);
+	ASSERT_LE(0, maps);
+	TH_LOG("vgem's import %s the attachment", maps ? "mapped" : "did not map");
+	if (maps) {
+		EXPECT_EQ(-1, set_cache(self->fd, off, PATDEV_CACHE_WB));
+		EXPECT_EQ(EBUSY, errno);
+		EXPECT_EQ(-1, patdev_destroy(self->fd, off, PATDEV_DESTROY_REVOKE));
+		EXPECT_EQ(EBUSY, errno);
+	}
+	gc.handle = imp.handle;
+	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &gc));
+	EXPECT_EQ(0, export_dma_maps(off));
+	EXPECT_FALSE(bufinfo_attached(len, "vgem"));
+	EXPECT_EQ(0, set_cache(self->fd, off, PATDEV_CACHE_WB));
+	EXPECT_EQ(0, patdev_check_pattern(buf + MIB, 2 * MIB, patdev_pattern_seed_at(41, MIB)));
+	ASSERT_EQ(0, query(self->fd, buf + 2 * MIB, &q));
+	EXPECT_STREQ("WB", patdev_cache_name(q.cache));
+	munmap(buf, len);
+	munmap(dev, len);
+	close(back.fd);
+	close(vgem);
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, PATDEV_DESTROY_REVOKE));
+}
+
+/* vivid's controls (drivers/media/test-drivers/vivid/vivid-ctrls.c). */
+#define VIVID_CID_TEST_PATTERN	0x00f0f000
+#define VIVID_CID_OSD_TEXT_MODE	0x00f0f001
+#define VIVID_PATTERN_100_BARS	1
+#define VIVID_OSD_NONE		2
+#define FRAME_W			320
+#define FRAME_H			180
+#define NBUFS			2
+
+/* The /dev/video node of vivid instance @inst ("platform:vivid-00N"), or -1. */
+static int vivid_open(int inst)
+{
+	char path[32], want[32];
+	int i, fd;
+
+	snprintf(want, sizeof(want), "platform:vivid-%03d", inst);
+	for (i = 0; i < 64; i++) {
+		struct v4l2_capability cap;
+
+		snprintf(path, sizeof(path), "/dev/video%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) && !strcmp((char *)cap.bus_info, want) &&
+		    (cap.device_caps & V4L2_CAP_VIDEO_CAPTURE))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+static int vivid_ctrl(int fd, __u32 id, __s32 val)
+{
+	struct v4l2_ext_control c = { .id = id, .value = val };
+	struct v4l2_ext_controls cs = { .which = V4L2_CTRL_WHICH_CUR_VAL, .count = 1,
+					.controls = &c };
+
+	return ioctl(fd, VIDIOC_S_EXT_CTRLS, &cs);
+}
+
+/*
+ * The webcam input, 320x180 RGB24, 100% colour bars and no text: every
+ * frame is eight bars of 40 pixels of exact full-range colours. Returns
+ * 0 or -1 with errno.
+ */
+static int vivid_setup(int fd, __u32 *sizeimage)
+{
+	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	struct v4l2_streamparm parm = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	int input = 0;
+
+	if (ioctl(fd, VIDIOC_S_INPUT, &input) ||
+	    vivid_ctrl(fd, VIVID_CID_TEST_PATTERN, VIVID_PATTERN_100_BARS) ||
+	    vivid_ctrl(fd, VIVID_CID_OSD_TEXT_MODE, VIVID_OSD_NONE))
+		return -1;
+	f.fmt.pix.width = FRAME_W;
+	f.fmt.pix.height = FRAME_H;
+	f.fmt.pix.pixelformat = V4L2_PIX_FMT_RGB24;
+	f.fmt.pix.field = V4L2_FIELD_NONE;
+	if (ioctl(fd, VIDIOC_S_FMT, &f))
+		return -1;
+	if (f.fmt.pix.width != FRAME_W || f.fmt.pix.height != FRAME_H ||
+	    f.fmt.pix.pixelformat != V4L2_PIX_FMT_RGB24 || f.fmt.pix.bytesperline != FRAME_W * 3) {
+		errno = ERANGE;
+		return -1;
+	}
+	*sizeimage = f.fmt.pix.sizeimage;
+	/* As fast as the webcam goes: TCG makes each frame slow enough. */
+	parm.parm.capture.timeperframe.numerator = 1;
+	parm.parm.capture.timeperframe.denominator = 60;
+	ioctl(fd, VIDIOC_S_PARM, &parm);
+	return 0;
+}
+
+static int vivid_reqbufs(int fd, unsigned int count)
+{
+	struct v4l2_requestbuffers rb = { .count = count, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+					  .memory = V4L2_MEMORY_DMABUF };
+
+	return ioctl(fd, VIDIOC_REQBUFS, &rb);
+}
+
+static int vivid_qbuf(int fd, unsigned int index, int dfd, size_t len)
+{
+	struct v4l2_buffer b = { .index = index, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+				 .memory = V4L2_MEMORY_DMABUF, .length = len };
+
+	b.m.fd = dfd;
+	return ioctl(fd, VIDIOC_QBUF, &b);
+}
+
+/* The next filled buffer's index, or -1 (ETIME after 20 s). */
+static int vivid_dqbuf(int fd, __u32 *bytesused)
+{
+	struct v4l2_buffer b = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+				 .memory = V4L2_MEMORY_DMABUF };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, 20000) != 1) {
+		errno = ETIME;
+		return -1;
+	}
+	if (ioctl(fd, VIDIOC_DQBUF, &b))
+		return -1;
+	*bytesused = b.bytesused;
+	return b.index;
+}
+
+/* 0, or 1 + the offset of the first byte that is not vivid's colour bars. */
+static size_t check_bars(const unsigned char *frame)
+{
+	static const unsigned char bars[8][3] = {
+		{ 255, 255, 255 }, { 255, 255, 0 }, { 0, 255, 255 }, { 0, 255, 0 },
+		{ 255, 0, 255 }, { 255, 0, 0 }, { 0, 0, 255 }, { 0, 0, 0 },
+	};
+	size_t x, y, c;
+
+	for (y = 0; y < FRAME_H; y++)
+		for (x = 0; x < FRAME_W; x++)
+			for (c = 0; c < 3; c++) {
+				size_t o = (y * FRAME_W + x) * 3 + c;
+
+				if (frame[o] != bars[x * 8 / FRAME_W][c])
+					return o + 1;
+			}
+	return 0;
+}
+
+/*
+ * vivid captures into patdev WC buffers: frames land whole, the user
+ * entries and the kernel mapping vivid writes through are WC (read from
+ * the page tables), and while vivid holds them the object is pinned.
+ * @inst 0: vb2-vmalloc (vmap only); 1: vb2-dma-contig (a DMA mapping of
+ * the attachment too, and a buffer contiguous in DMA space: an SG object
+ * of one 256 KiB chunk).
+ */
+static void capture_into_patdev(struct __test_metadata *_metadata,
+				FIXTURE_DATA(export) *self, int inst)
+{
+	const size_t len = 256 * 1024;
+	unsigned long long off[NBUFS];
+	unsigned char *map[NBUFS];
+	int vfd, dfd[NBUFS], i, frames;
+	struct patdev_objinfo info;
+	struct patdev_query q;
+	__u32 sizeimage, used;
+	char vmap[16];
+
+	vfd = vivid_open(inst);
+	ASSERT_LE(0, vfd) TH_LOG("no vivid instance %d (modprobe vivid n_devs=2 ...)", inst);
+	ASSERT_EQ(0, vivid_setup(vfd, &sizeimage)) TH_LOG("vivid setup: %s", strerror(errno));
+	ASSERT_GE(len, sizeimage);
+	ASSERT_EQ(0, vivid_reqbufs(vfd, NBUFS));
+	for (i = 0; i < NBUFS; i++) {
+		ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_WC, 6, 0,
+					   &off[i]));
+		ASSERT_EQ(0, objinfo(self->fd, off[i], &info));
+		ASSERT_EQ(1, info.nsegs);
+		map[i] = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off[i]);
+		ASSERT_NE(MAP_FAILED, map[i]);
+		memset(map[i], 0x5a, len);
+		dfd[i] = patdev_export(self->fd, off[i], PATDEV_EXPORT_WRITE);
+		ASSERT_LE(0, dfd[i]);
+		ASSERT_EQ(0, vivid_qbuf(vfd, i, dfd[i], len)) TH_LOG("QBUF: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, ioctl(vfd, VIDIOC_STREAMON, &(int){ V4L2_BUF_TYPE_VIDEO_CAPTURE }));
+	for (frames = 0; frames < 4; frames++) {
+		i = vivid_dqbuf(vfd, &used);
+		ASSERT_LE(0, i) TH_LOG("DQBUF: %s", strerror(errno));
+		EXPECT_EQ(sizeimage, used);
+		EXPECT_EQ(0, check_bars(map[i])) TH_LOG("frame %d, buffer %d", frames, i);
+		/* Beyond the frame, the buffer is as the CPU left it. */
+		EXPECT_EQ(0x5a, map[i][sizeimage]);
+		ASSERT_EQ(0, query(self->fd, map[i], &q));
+		EXPECT_STREQ(patdev_cache_name(self->wc), patdev_cache_name(q.cache));
+		EXPECT_STREQ(patdev_cache_name(self->wc), export_vmap(off[i], vmap, sizeof(vmap)));
+		EXPECT_EQ(inst == 1 ? 1 : 0, export_dma_maps(off[i]));
+		/* Pinned while vivid holds the buffer. */
+		EXPECT_EQ(-1, set_cache(self->fd, off[i], PATDEV_CACHE_WB));
+		EXPECT_EQ(EBUSY, errno);
+		EXPECT_EQ(-1, patdev_destroy(self->fd, off[i], PATDEV_DESTROY_REVOKE));
+		EXPECT_EQ(EBUSY, errno);
+		memset(map[i], 0x5a, len);
+		ASSERT_EQ(0, vivid_qbuf(vfd, i, dfd[i], len));
+	}
+	ASSERT_EQ(0, ioctl(vfd, VIDIOC_STREAMOFF, &(int){ V4L2_BUF_TYPE_VIDEO_CAPTURE }));
+	ASSERT_EQ(0, vivid_reqbufs(vfd, 0));
+	for (i = 0; i < NBUFS; i++) {
+		/* vivid let go: no alias left but the user's, which a change reaches. */
+		EXPECT_STREQ("none", export_vmap(off[i], vmap, sizeof(vmap)));
+		EXPECT_EQ(0, export_dma_maps(off[i]));
+		EXPECT_EQ(0, set_cache(self->fd, off[i], PATDEV_CACHE_WB));
+		close(dfd[i]);
+		munmap(map[i], len);
+		EXPECT_EQ(0, patdev_destroy(self->fd, off[i], PATDEV_DESTROY_REVOKE));
+	}
+	close(vfd);
+}
+
+TEST_F(export, vivid_vmalloc_captures_into_wc_buffers)
+{
+	capture_into_patdev(_metadata, self, 0);
+}
+
+TEST_F(export, vivid_dma_contig_captures_into_wc_buffers)
+{
+	capture_into_patdev(_metadata, self, 1);
+}
+
+/*
+ * vb2-dma-contig needs a buffer contiguous in DMA space: an object of
+ * 4 KiB chunks that are not physically contiguous is refused by vivid,
+ * cleanly (QBUF EFAULT), and leaves nothing pinned.
+ */
+TEST_F(export, vivid_dma_contig_refuses_a_scattered_object)
+{
+	const size_t len = 256 * 1024;
+	struct patdev_objinfo info;
+	unsigned long long off;
+	__u32 sizeimage;
+	int vfd, dfd;
+
+	vfd = vivid_open(1);
+	ASSERT_LE(0, vfd);
+	ASSERT_EQ(0, vivid_setup(vfd, &sizeimage));
+	ASSERT_EQ(0, vivid_reqbufs(vfd, NBUFS));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_WC, 0, 0, &off));
+	ASSERT_EQ(0, objinfo(self->fd, off, &info));
+	if (info.nsegs == 1)
+		SKIP(goto out, "the allocator gave 64 contiguous pages");
+	dfd = patdev_export(self->fd, off, PATDEV_EXPORT_WRITE);
+	ASSERT_LE(0, dfd);
+	EXPECT_EQ(-1, vivid_qbuf(vfd, 0, dfd, len));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, export_dma_maps(off));
+	EXPECT_EQ(0, set_cache(self->fd, off, PATDEV_CACHE_UC_MINUS));
+	close(dfd);
+out:
+	ASSERT_EQ(0, vivid_reqbufs(vfd, 0));
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
+	close(vfd);
+}
+
+/*
+ * vivid's dma-contig instance has a 32-bit DMA mask: memory above 4 GiB
+ * could only be reached through a bounce buffer, which patdev never hands
+ * out (QBUF fails: vivid gets EREMOTEIO from the map), and nothing stays
+ * pinned. Needs RAM above 4 GiB (the debug lane's 3 GiB VM has some).
+ */
+TEST_F(export, vivid_dma_contig_cannot_reach_memory_above_4g)
+{
+	const size_t len = 256 * 1024;
+	unsigned long long off[16], high = 0;
+	__u32 sizeimage;
+	int vfd, dfd, i, n, found = -1;
+
+	for (n = 0; n < 16 && found < 0; n++) {
+		struct patdev_query q;
+		unsigned char *p;
+
+		ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_WC, 6, 0,
+					   &off[n]));
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, off[n]);
+		ASSERT_NE(MAP_FAILED, p);
+		(void)*(volatile unsigned char *)p;
+		ASSERT_EQ(0, query(self->fd, p, &q));
+		munmap(p, len);
+		ASSERT_NE(0, q.pfn) TH_LOG("QUERY tells frames to CAP_SYS_ADMIN only");
+		if (q.pfn * self->page >= (1ULL << 32)) {
+			found = n;
+			high = q.pfn * self->page;
+		}
+	}
+	if (found < 0)
+		SKIP(goto out, "no object above 4 GiB in %d tries", n);
+	TH_LOG("object at %#llx", high);
+	vfd = vivid_open(1);
+	ASSERT_LE(0, vfd);
+	ASSERT_EQ(0, vivid_setup(vfd, &sizeimage));
+	ASSERT_EQ(0, vivid_reqbufs(vfd, NBUFS));
+	dfd = patdev_export(self->fd, off[found], PATDEV_EXPORT_WRITE);
+	ASSERT_LE(0, dfd);
+	EXPECT_EQ(-1, vivid_qbuf(vfd, 0, dfd, len));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, export_dma_maps(off[found]));
+	EXPECT_EQ(0, set_cache(self->fd, off[found], PATDEV_CACHE_UC_MINUS));
+	ASSERT_EQ(0, vivid_reqbufs(vfd, 0));
+	close(dfd);
+	close(vfd);
+out:
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, patdev_destroy(self->fd, off[i], 0));
 }
 
 TEST_HARNESS_MAIN

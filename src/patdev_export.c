@@ -107,22 +107,26 @@ static int patdev_export_table(struct patdev_obj *obj, struct sg_table *sgt,
 }
 
 /*
- * Did the DMA layer map the pages themselves? Behind a translating IOMMU
- * the addresses are the IOMMU's and the pages are mapped whole (patdev's
- * segments are whole pages: nothing to bounce). Without one, dma-direct
- * bounces what the device's DMA mask cannot reach (or every buffer, under
- * swiotlb=force or memory encryption): then an address is not the page's.
+ * Did the DMA layer map the pages themselves? Through an IOMMU's DMA
+ * domain the addresses are the IOMMU's and the pages are mapped whole
+ * (patdev's segments are whole pages: nothing to bounce). Without one,
+ * dma-direct maps each segment as it is, to the page's own bus address,
+ * unless it bounced it (past the device's DMA mask, or every buffer under
+ * swiotlb=force or memory encryption): any other address is a bounce.
  */
-static bool patdev_export_direct_ok(struct device *dev, struct sg_table *sgt)
+static bool patdev_export_unbounced(struct device *dev, struct sg_table *sgt)
 {
 	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
 	struct scatterlist *sg;
 	unsigned int i;
 
-	if (domain && domain->type != IOMMU_DOMAIN_IDENTITY)
+	if (domain && iommu_is_dma_domain(domain))
 		return true;
-	for_each_sgtable_dma_sg(sgt, sg, i)
-		if (dma_to_phys(dev, sg_dma_address(sg)) != sg_phys(sg))
+	if (sgt->nents != sgt->orig_nents)
+		return false;
+	for_each_sgtable_sg(sgt, sg, i)
+		if (sg_dma_address(sg) != phys_to_dma(dev, sg_phys(sg)) ||
+		    sg_dma_len(sg) != sg->length)
 			return false;
 	return true;
 }
@@ -148,9 +152,10 @@ static struct sg_table *patdev_export_map(struct dma_buf_attachment *attach,
 	ret = dma_map_sgtable(attach->dev, &m->sgt, dir, 0);
 	if (ret)
 		goto err_table;
-	if (!patdev_export_direct_ok(attach->dev, &m->sgt)) {
+	if (!patdev_export_unbounced(attach->dev, &m->sgt)) {
 		dev_dbg(attach->dev, "patdev: buffer beyond the device's DMA reach, refused\n");
-		dma_unmap_sgtable(attach->dev, &m->sgt, dir, 0);
+		/* A bounce buffer holds nothing to copy back. */
+		dma_unmap_sgtable(attach->dev, &m->sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 		ret = -EREMOTEIO;
 		goto err_table;
 	}
