@@ -198,7 +198,8 @@ enum patdev_cache patdev_kernel_cache(unsigned long addr);
 /* patdev_ram.c: RAM objects, made of physically contiguous chunks */
 struct patdev_obj *patdev_ram_obj_create(enum patdev_obj_kind kind, pgoff_t npages,
 					 enum patdev_cache cache, const u8 *orders,
-					 unsigned int norders, void (*freed)(pgoff_t npages));
+					 unsigned int norders, void (*freed)(pgoff_t npages),
+					 gfp_t zone);
 
 /* patdev_anon.c: the shared anonymous object at offset 0 */
 extern unsigned int patdev_anon_max_mb;

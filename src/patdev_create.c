@@ -62,7 +62,8 @@ long patdev_ioctl_create(struct patdev_file *pfile, void __user *arg)
 
 	if (copy_from_user(&c, arg, sizeof(c)))
 		return -EFAULT;
-	if (c.reserved || (c.flags & ~(PATDEV_CREATE_READONLY | PATDEV_CREATE_TRACK)))
+	if (c.reserved ||
+	    (c.flags & ~(PATDEV_CREATE_READONLY | PATDEV_CREATE_TRACK | PATDEV_CREATE_DMA32)))
 		return -EINVAL;
 	if (c.cache > PATDEV_CACHE_WP || !patdev_cache_supported(c.cache))
 		return -EINVAL;
@@ -88,7 +89,8 @@ long patdev_ioctl_create(struct patdev_file *pfile, void __user *arg)
 		return ret;
 	obj = patdev_ram_obj_create(c.kind, npages, patdev_pat_effective(c.cache),
 				    c.kind == PATDEV_OBJ_SG ? &order : NULL, 1,
-				    patdev_create_uncharge);
+				    patdev_create_uncharge,
+				    c.flags & PATDEV_CREATE_DMA32 ? GFP_DMA32 : 0);
 	if (IS_ERR(obj)) {
 		patdev_create_uncharge(npages);
 		return PTR_ERR(obj);

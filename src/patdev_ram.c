@@ -129,9 +129,9 @@ static const struct patdev_backing patdev_ram_backing = {
  * order): a large object then takes smaller chunks instead of stalling
  * the system to assemble 2 MiB ones. Never a warning: failing is allowed.
  */
-static struct page *patdev_ram_alloc_chunk(unsigned int order, bool must)
+static struct page *patdev_ram_alloc_chunk(unsigned int order, bool must, gfp_t zone)
 {
-	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN;
+	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | zone;
 
 	if (!order)
 		gfp |= __GFP_RETRY_MAYFAIL;
@@ -150,7 +150,7 @@ static struct page *patdev_ram_alloc_chunk(unsigned int order, bool must)
  * ERR_PTR.
  */
 static struct patdev_ram *patdev_ram_alloc(pgoff_t npages, const u8 *orders,
-					   unsigned int norders)
+					   unsigned int norders, gfp_t zone)
 {
 	unsigned int order = PMD_SHIFT - PAGE_SHIFT;
 	struct patdev_ram *ram;
@@ -173,11 +173,11 @@ static struct patdev_ram *patdev_ram_alloc(pgoff_t npages, const u8 *orders,
 				ret = -EINVAL;
 				goto err;
 			}
-			page = patdev_ram_alloc_chunk(order, true);
+			page = patdev_ram_alloc_chunk(order, true, zone);
 		} else {
 			while (1UL << order > left)
 				order--;
-			while (!(page = patdev_ram_alloc_chunk(order, false)) && order)
+			while (!(page = patdev_ram_alloc_chunk(order, false, zone)) && order)
 				order--;
 		}
 		if (!page) {
@@ -207,6 +207,7 @@ err:
  * @freed: called with @npages once the memory is freed, after the last
  *	reference went (the creator's accounting), or NULL; not called when
  *	this fails
+ * @zone: 0, or GFP_DMA32: all the memory below 4 GiB
  *
  * The object is zeroed (through the WB alias: changing the memtype flushes
  * the caches) and not named yet.
@@ -215,14 +216,15 @@ err:
  */
 struct patdev_obj *patdev_ram_obj_create(enum patdev_obj_kind kind, pgoff_t npages,
 					 enum patdev_cache cache, const u8 *orders,
-					 unsigned int norders, void (*freed)(pgoff_t npages))
+					 unsigned int norders, void (*freed)(pgoff_t npages),
+					 gfp_t zone)
 {
 	struct patdev_obj *obj;
 	struct patdev_ram *ram;
 	unsigned long i;
 	int ret;
 
-	ram = patdev_ram_alloc(npages, orders, norders);
+	ram = patdev_ram_alloc(npages, orders, norders, zone);
 	if (IS_ERR(ram))
 		return ERR_CAST(ram);
 	ret = -ENOMEM;

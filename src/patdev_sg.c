@@ -234,7 +234,7 @@ int patdev_sg_init(void)
 		return -EINVAL;
 	}
 	obj = patdev_ram_obj_create(PATDEV_OBJ_SG, 16, PATDEV_CACHE_UC_MINUS, sg_orders,
-				    ARRAY_SIZE(sg_orders), NULL);
+				    ARRAY_SIZE(sg_orders), NULL, 0);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	obj->readonly = sg_readonly;

@@ -211,7 +211,9 @@ struct patdev_objinfo {
  *	without reclaiming for them
  * @flags: in: PATDEV_CREATE_READONLY (no writable mapping may be made),
  *	PATDEV_CREATE_TRACK (keep per-page modified/referenced state, see
- *	&struct patdev_mr)
+ *	&struct patdev_mr), PATDEV_CREATE_DMA32 (all the memory below 4 GiB,
+ *	for importers of its dma-bufs whose devices have 32-bit DMA masks and
+ *	no IOMMU: see &struct patdev_export)
  * @offset: out: the mmap offset, in bytes, of the object's first page
  * @reserved: in: must be zero; out: zero
  *
@@ -236,6 +238,7 @@ struct patdev_create {
 
 #define PATDEV_CREATE_READONLY	(1ULL << 0)
 #define PATDEV_CREATE_TRACK	(1ULL << 1)
+#define PATDEV_CREATE_DMA32	(1ULL << 2)
 
 /**
  * struct patdev_destroy - remove an object's name (PATDEV_IOC_DESTROY)
@@ -472,7 +475,8 @@ struct patdev_set_cache {
  * in the object's mode; an importer's DMA mapping holds the object's own
  * pages, never a bounce buffer: a device that cannot reach them directly
  * (its DMA mask) or through an IOMMU cannot map the buffer (EREMOTEIO to
- * the importer). An importer that needs the buffer contiguous in DMA space
+ * the importer): for a 32-bit mask, create the object with
+ * PATDEV_CREATE_DMA32. An importer that needs the buffer contiguous in DMA space
  * (vb2-dma-contig) without an IOMMU needs an object of one physically
  * contiguous run: PATDEV_IOC_OBJINFO's @nsegs is 1.
  * DMA_BUF_IOCTL_SYNC: for a WB object, the CPU's caches are synced with
