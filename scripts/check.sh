@@ -365,7 +365,10 @@ else
 		   ! grep -qiE 'warning|error' "$ddir/build.log"; then
 			result pass "debug kernel: W=1 module build without warnings"
 			# The debug kernel's console goes to the log too: its reports matter.
+			# vivid is built in: its instances come from the command
+			# line (guest.sh's VIVID_PARAMS).
 			PATDEV_VM_MEMORY=3G PATDEV_VM_VERBOSE=1 PATDEV_VM_TIMEOUT=1800 \
+			PATDEV_VM_APPEND="vivid.n_devs=2 vivid.node_types=0x1,0x1 vivid.allocators=0,1 vivid.num_inputs=1,1 vivid.input_types=0,0" \
 				vm_lane "$tree" "$dlog" "debug: " debug "$ddir/patdev.ko"
 		else
 			cat "$ddir/build.log"

@@ -239,6 +239,42 @@ bar_suite() {
 	sed 's/^/#   /' /tmp/patdev-dmesg
 }
 
+# The importers of patdev's dma-bufs: vivid with two capture-only
+# instances on its webcam input, instance 0 on vb2-vmalloc and instance 1
+# on vb2-dma-contig, and vgem. The debug kernel has them built in, with
+# the same vivid parameters on its command line (scripts/check.sh).
+VIVID_PARAMS="n_devs=2 node_types=0x1,0x1 allocators=0,1 num_inputs=1,1 input_types=0,0"
+importers_load() {
+	if [ -d /sys/module/vivid ] && [ ! -f /sys/module/vivid/initstate ]; then
+		grep -q 'vivid.n_devs=2' /proc/cmdline || return 1
+	else
+		modprobe vivid $VIVID_PARAMS || return 1
+	fi
+	[ -d /sys/module/vgem ] || [ -e /sys/devices/faux/vgem ] || [ -e /sys/devices/platform/vgem ] ||
+		modprobe vgem
+}
+
+importers_unload() {
+	for m in vivid vgem; do
+		[ -f /sys/module/$m/initstate ] && { modprobe -r $m || return 1; }
+	done
+	return 0
+}
+
+# export_suite LABEL: RAM objects exported as dma-bufs, imported by vivid
+# and vgem.
+export_suite() {
+	label=$1
+	mark "$label"
+	check_run "$label" "importers loaded: vivid ($VIVID_PARAMS), vgem" importers_load
+	check_run "$label" "modprobe patdev" modprobe patdev
+	run_tap "$label" ./selftests/patdev_export
+	check_run "$label" "modprobe -r patdev (every dma-buf released)" modprobe -r patdev
+	check_run "$label" "importers unload" importers_unload
+	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace/module warning" dmesg_clean
+	sed 's/^/#   /' /tmp/patdev-dmesg
+}
+
 # track_suite: the two named objects keep modified/referenced state.
 track_suite() {
 	label="[track=1]"
@@ -339,6 +375,12 @@ debug() {
 	run_tap "$label" ./selftests/patdev_bar
 	check_run "$label" "rmmod patdev (unbinds the bound devices)" rmmod patdev
 
+	# dma-bufs and their importers (built in), under DMA_API_DEBUG.
+	check_run "$label" "importers built in: vivid ($VIVID_PARAMS), vgem" importers_load
+	insmod "$1"
+	run_tap "$label" ./selftests/patdev_export
+	check_run "$label" "rmmod patdev after the importers (every dma-buf released)" rmmod patdev
+
 	insmod "$1"
 	check_run "$label" "fault injection: first mmap and prefault fail with ENOMEM, cleanly" \
 		./selftests/patdev_faultinj "$1"
@@ -361,6 +403,8 @@ nopat() {
 	check_run "[nopat]" "booted with nopat" grep -qw nopat /proc/cmdline
 	suite "[nopat]"
 	bar_suite "[nopat bar]"
+	# WC is UC- here: the importers' kernel mappings too.
+	export_suite "[nopat export]"
 	# Strong UC must be strong UC in the entry (PCD and PWT) without PAT too.
 	lapic_suite "[nopat sg_source=lapic]"
 }
@@ -375,6 +419,7 @@ check)
 	suite "[defaults]"
 	suite "[sg_readonly=1]" sg_readonly=1
 	bar_suite "[bar]"
+	export_suite "[export]"
 	kselftest_target
 	track_suite
 	lapic_suite
