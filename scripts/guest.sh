@@ -349,11 +349,13 @@ stress_fuzz() {
 	label="[stress+fuzz]"
 	free0=$(memfree_kb)
 	mark "$label"
+	check_run "$label" "importers loaded: vivid, vgem" importers_load
 	check_run "$label" "modprobe patdev" modprobe patdev
-	check_run "$label" "stress: racing first mmaps, mmap/munmap/fork/prefault/queries, patterns intact, no leak" \
+	check_run "$label" "stress: racing first mmaps, mmap/munmap/fork/prefault/queries, dma-bufs under vgem, patterns intact, no leak" \
 		./selftests/patdev_stress "$1" 4
 	check_run "$label" "fuzz: every answer an errno" ./selftests/patdev_fuzz "$1"
 	check_run "$label" "modprobe -r patdev" modprobe -r patdev
+	check_run "$label" "importers unload" importers_unload
 	check_run "$label" "free memory back within 12288 pages after unload" memfree_back "$free0"
 	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace/module warning" dmesg_clean
 	sed 's/^/#   /' /tmp/patdev-dmesg

@@ -491,27 +491,6 @@ TEST_F(export, tracked_object_marks_writes_through_the_dmabuf)
 	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
 }
 
-/* The vgem DRM node, opened, or -1: the one DRM_IOCTL_VERSION names vgem. */
-static int vgem_open(void)
-{
-	char path[64], name[16];
-	int i, fd;
-
-	for (i = 0; i < 256; i++) {
-		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
-
-		snprintf(path, sizeof(path), i < 128 ? "/dev/dri/card%d" : "/dev/dri/renderD%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(name, 0, sizeof(name));
-		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
 /* Whether bufinfo lists @dev among the attached devices of a 3 MiB patdev buffer. */
 static int bufinfo_attached(size_t size, const char *dev)
 {
@@ -542,16 +521,16 @@ static int bufinfo_attached(size_t size, const char *dev)
 TEST_F(export, vgem_imports_maps_back_the_same_bytes_and_mode)
 {
 	const size_t len = 3 * MIB;
-	struct drm_prime_handle imp = { 0 }, back = { 0 };
-	struct drm_gem_close gc = { 0 };
+	struct drm_prime_handle back = { 0 };
 	struct stat st1, st2;
+	__u32 handle;
 	unsigned long long off;
 	struct patdev_query q;
 	unsigned char *dev, *buf;
 	int vgem, dfd;
 	long maps;
 
-	vgem = vgem_open();
+	vgem = patdev_vgem_open();
 	ASSERT_LE(0, vgem) TH_LOG("no vgem DRM node (modprobe vgem)");
 	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &off));
 	dev = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
@@ -559,10 +538,9 @@ TEST_F(export, vgem_imports_maps_back_the_same_bytes_and_mode)
 	patdev_fill_pattern(dev, len, 41);
 	dfd = patdev_export(self->fd, off, PATDEV_EXPORT_WRITE);
 	ASSERT_LE(0, dfd);
-	imp.fd = dfd;
-	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp));
+	ASSERT_EQ(0, patdev_vgem_import(vgem, dfd, &handle));
 	EXPECT_TRUE(bufinfo_attached(len, "vgem"));
-	back.handle = imp.handle;
+	back.handle = handle;
 	back.flags = DRM_CLOEXEC | DRM_RDWR;
 	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_PRIME_HANDLE_TO_FD, &back));
 	/* vgem hands back patdev's own dma-buf, not one of its own. */
@@ -589,8 +567,7 @@ TEST_F(export, vgem_imports_maps_back_the_same_bytes_and_mode)
 		EXPECT_EQ(-1, patdev_destroy(self->fd, off, PATDEV_DESTROY_REVOKE));
 		EXPECT_EQ(EBUSY, errno);
 	}
-	gc.handle = imp.handle;
-	ASSERT_EQ(0, ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &gc));
+	ASSERT_EQ(0, patdev_vgem_close(vgem, handle));
 	EXPECT_EQ(0, export_dma_maps(off));
 	EXPECT_FALSE(bufinfo_attached(len, "vgem"));
 	EXPECT_EQ(0, set_cache(self->fd, off, PATDEV_CACHE_WB));
@@ -602,6 +579,73 @@ TEST_F(export, vgem_imports_maps_back_the_same_bytes_and_mode)
 	close(back.fd);
 	close(vgem);
 	ASSERT_EQ(0, patdev_destroy(self->fd, off, PATDEV_DESTROY_REVOKE));
+}
+
+/*
+ * Exporting, importing and letting go in every order: the dma-buf's
+ * descriptor, vgem's handle, the dma-buf's mapping, and the object's name
+ * with its creator's file. Whichever goes last frees the object, and
+ * nothing else is left (kmemleak checks the rest in the debug lane).
+ */
+TEST_F(export, every_release_order_frees_everything)
+{
+	static const char *const what[4] = { "dma-buf fd", "vgem handle", "mapping", "name+file" };
+	long objs0, pages0, objs, pages;
+	int perm[4], n, vgem;
+
+	vgem = patdev_vgem_open();
+	ASSERT_LE(0, vgem);
+	ASSERT_EQ(0, patdev_stats(&objs0, &pages0));
+	for (n = 0; n < 24; n++) {
+		unsigned long long off;
+		unsigned char *buf;
+		int fd2, dfd, i, k;
+		__u32 handle;
+
+		/* The n-th permutation of the four releases. */
+		for (i = 0; i < 4; i++)
+			perm[i] = i;
+		for (i = 0, k = n; i < 4; i++) {
+			int j = i + k % (4 - i), t = perm[i];
+
+			perm[i] = perm[j];
+			perm[j] = t;
+			k /= 4 - i;
+		}
+		fd2 = open(DEV, O_RDWR);
+		ASSERT_LE(0, fd2);
+		ASSERT_EQ(0, patdev_create(fd2, PATDEV_OBJ_ANON, MIB, PATDEV_CACHE_WC, 0, 0, &off));
+		dfd = patdev_export(fd2, off, PATDEV_EXPORT_WRITE);
+		ASSERT_LE(0, dfd);
+		buf = mmap(NULL, MIB, PROT_READ | PROT_WRITE, MAP_SHARED, dfd, 0);
+		ASSERT_NE(MAP_FAILED, buf);
+		buf[n] = 1;
+		ASSERT_EQ(0, patdev_vgem_import(vgem, dfd, &handle));
+		for (i = 0; i < 4; i++) {
+			switch (perm[i]) {
+			case 0:
+				EXPECT_EQ(0, close(dfd));
+				break;
+			case 1:
+				EXPECT_EQ(0, patdev_vgem_close(vgem, handle));
+				break;
+			case 2:
+				EXPECT_EQ(0, munmap(buf, MIB));
+				break;
+			default:
+				EXPECT_EQ(0, patdev_destroy(fd2, off, 0));
+				EXPECT_EQ(0, close(fd2));
+				break;
+			}
+			ASSERT_EQ(0, patdev_stats(&objs, &pages));
+			EXPECT_EQ(objs0 + (i < 3), objs) TH_LOG("order %s, %s, %s, %s: after %s",
+								 what[perm[0]], what[perm[1]],
+								 what[perm[2]], what[perm[3]],
+								 what[perm[i]]);
+		}
+		EXPECT_EQ(pages0, pages);
+	}
+	close(vgem);
 }
 
 /* vivid's controls (drivers/media/test-drivers/vivid/vivid-ctrls.c). */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * patdev_fuzz: a bounded, randomised fuzzer of /dev/patdev's ioctls, mmap,
- * munmap, mprotect, mremap and pread/pwrite. Every call must succeed or
+ * munmap, mprotect, mremap and pread/pwrite, and of the dma-bufs it
+ * exports (mmap, DMA_BUF_IOCTL_SYNC, vgem's import, close). Every call must succeed or
  * answer an errno from a known set; the runner scans dmesg afterwards for
  * anything the kernel said. Nothing it maps is touched (SIGBUS past an
  * object's end is a correct answer, not one this fuzzer wants).
@@ -20,7 +21,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include <linux/dma-buf.h>
 #include <linux/patdev.h>
+
+#include "patdev_selftest.h"
 
 #define MAXMAPS 32
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -33,10 +37,13 @@ static unsigned char *buf;	/* 4 pages of scratch */
 static unsigned long calls[6], bad;
 /* Offsets of objects this fuzzer created, for its mmaps and destroys. */
 static __u64 offsets[8];
+/* dma-bufs it exported (0: none), and vgem to import them (-1: none). */
+static int dmabufs[8];
+static int vgem = -1;
 
 static const int allowed[] = {
 	EINVAL, EFAULT, ENOTTY, ENXIO, EACCES, ENOMEM, ENOSPC, ENOENT, EINTR,
-	EEXIST, EPERM, EOVERFLOW, EAGAIN, EOPNOTSUPP,
+	EEXIST, EPERM, EOVERFLOW, EAGAIN, EOPNOTSUPP, EBUSY,
 };
 
 static unsigned long rnd(void)
@@ -110,6 +117,7 @@ static void fuzz_ioctl(int fd)
 		PATDEV_IOC_VERSION, PATDEV_IOC_QUERY, PATDEV_IOC_OBJINFO, PATDEV_IOC_PREFAULT,
 		PATDEV_IOC_RANGE_QUERY, PATDEV_IOC_SET_MMAP_FLAGS, PATDEV_IOC_CREATE,
 		PATDEV_IOC_DESTROY, PATDEV_IOC_MR_QUERY, PATDEV_IOC_MR_CLEAR, PATDEV_IOC_SET_CACHE,
+		PATDEV_IOC_EXPORT,
 	};
 	struct patdev_mr *m = (struct patdev_mr *)buf;
 	unsigned int cmd = cmds[rnd() % ARRAY_SIZE(cmds)];
@@ -139,6 +147,11 @@ static void fuzz_ioctl(int fd)
 		((__u64 *)buf)[0] = offsets[rnd() % 8];
 		((__u64 *)buf)[1] = rnd() % 4;
 		arg = buf;
+	} else if (cmd == PATDEV_IOC_EXPORT && rnd() % 2) {
+		memset(buf, 0, 4 * sizeof(__u64));
+		((__u64 *)buf)[0] = rnd() % 4 ? offsets[rnd() % 8] : (rnd() % 3) * page;
+		((__u64 *)buf)[1] = rnd() % 3;
+		arg = buf;
 	} else if ((cmd == PATDEV_IOC_MR_QUERY || cmd == PATDEV_IOC_MR_CLEAR) && rnd() % 2) {
 		/* Mostly valid ranges of objects that may track, bitmaps anywhere. */
 		memset(m, 0, sizeof(*m));
@@ -154,7 +167,66 @@ static void fuzz_ioctl(int fd)
 	check(ret, "ioctl");
 	if (!ret && cmd == PATDEV_IOC_CREATE && arg == buf)
 		offsets[rnd() % 8] = c->offset;
+	if (!ret && cmd == PATDEV_IOC_EXPORT) {
+		int slot = rnd() % 8, dfd = (int)((__u64 *)arg)[2];
+
+		if (dmabufs[slot] > 0)
+			close(dmabufs[slot]);
+		dmabufs[slot] = dfd;
+	}
 	calls[0]++;
+}
+
+/*
+ * What an importer and a user do with the dma-bufs: mmap (kept with the
+ * others), DMA_BUF_IOCTL_SYNC with any flags, vgem's import and release,
+ * close.
+ */
+static void fuzz_dmabuf(void)
+{
+	int slot = rnd() % 8, dfd = dmabufs[slot], i;
+	struct dma_buf_sync sync;
+	__u32 handle;
+	void *p;
+
+	if (dfd <= 0)
+		return;
+	switch (rnd() % 5) {
+	case 0:
+		i = rnd() % MAXMAPS;
+		if (maps[i].p)
+			break;
+		maps[i].len = (1 + rnd() % 24) * page;
+		p = mmap(NULL, maps[i].len, rnd() % 8, rnd() % 4 ? MAP_SHARED : MAP_PRIVATE, dfd,
+			 (off_t)(rnd() % 4 ? 0 : rnd() % 32) * page);
+		if (p == MAP_FAILED)
+			check(-1, "dma-buf mmap");
+		else
+			maps[i].p = p;
+		break;
+	case 1:
+		sync.flags = rnd() % 4 ? (rnd() % 2 ? DMA_BUF_SYNC_END : 0) | (1 + rnd() % 3) :
+			     rnd();
+		check(ioctl(dfd, DMA_BUF_IOCTL_SYNC, &sync), "DMA_BUF_IOCTL_SYNC");
+		break;
+	case 2:
+		if (vgem < 0)
+			break;
+		if (patdev_vgem_import(vgem, dfd, &handle))
+			check(-1, "vgem import");
+		else if (rnd() % 2)
+			check(patdev_vgem_close(vgem, handle), "vgem close");
+		/* Else vgem keeps it until the end: the object stays pinned. */
+		break;
+	case 3:
+		check(lseek(dfd, rnd() % 2 ? 0 : (off_t)rnd(), rnd() % 3), "dma-buf lseek");
+		break;
+	default:
+		close(dfd);
+		dmabufs[slot] = 0;
+		break;
+	}
+	calls[4]++;
 }
 
 static void fuzz_mmap(int fd)
@@ -243,6 +315,7 @@ int main(int argc, char **argv)
 	guard = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	buf = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	fd = open("/dev/patdev", O_RDWR);
+	vgem = patdev_vgem_open();
 	if (guard == MAP_FAILED || buf == MAP_FAILED || fd < 0) {
 		perror("fuzz: setup");
 		return 1;
@@ -250,9 +323,12 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		for (i = 0; i < 64; i++) {
-			switch (rnd() % 4) {
+			switch (rnd() % 5) {
 			case 0:
 				fuzz_ioctl(fd);
+				break;
+			case 4:
+				fuzz_dmabuf();
 				break;
 			case 1:
 				fuzz_mmap(fd);
@@ -270,10 +346,16 @@ int main(int argc, char **argv)
 	for (i = 0; i < MAXMAPS; i++)
 		if (maps[i].p)
 			munmap(maps[i].p, maps[i].len);
+	for (i = 0; i < 8; i++)
+		if (dmabufs[i] > 0)
+			close(dmabufs[i]);
+	if (vgem >= 0)
+		close(vgem);
 	close(fd);
 	printf("fuzz: seed %u, %.0f s, 1 process: %lu ioctls, %lu mmaps, ", seed0, seconds,
 	       calls[0], calls[1]);
-	printf("%lu munmap/mprotect/mremap, %lu pread/pwrite; %lu unexpected answers: %s\n",
-	       calls[2], calls[3], bad, bad ? "FAIL" : "PASS");
+	printf("%lu munmap/mprotect/mremap, %lu pread/pwrite, %lu dma-buf calls (vgem %s); ",
+	       calls[2], calls[3], calls[4], vgem >= 0 ? "imports" : "absent");
+	printf("%lu unexpected answers: %s\n", bad, bad ? "FAIL" : "PASS");
 	return bad != 0;
 }

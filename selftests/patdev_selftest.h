@@ -14,7 +14,9 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <drm/drm.h>
 #include <linux/capability.h>
 
 #include "patdev_pci.h"
@@ -190,6 +192,51 @@ static inline int patdev_clear_soft_dirty(void)
 	ret = write(fd, "4", 1) == 1 ? 0 : -1;
 	close(fd);
 	return ret;
+}
+
+/*
+ * The vgem DRM node (a dma-buf importer), opened: the one DRM_IOCTL_VERSION
+ * names "vgem". -1 without vgem.
+ */
+static inline int patdev_vgem_open(void)
+{
+	char path[64], name[16];
+	int i, fd;
+
+	for (i = 0; i < 256; i++) {
+		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
+
+		snprintf(path, sizeof(path), i < 128 ? "/dev/dri/card%d" : "/dev/dri/renderD%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(name, 0, sizeof(name));
+		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/*
+ * vgem imports the dma-buf @dmabuf: its handle in *@handle. Returns 0, or
+ * -1 with errno (the exporter's answer where the import maps it).
+ */
+static inline int patdev_vgem_import(int vgem, int dmabuf, __u32 *handle)
+{
+	struct drm_prime_handle imp = { .fd = dmabuf };
+
+	if (ioctl(vgem, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp))
+		return -1;
+	*handle = imp.handle;
+	return 0;
+}
+
+static inline int patdev_vgem_close(int vgem, __u32 handle)
+{
+	struct drm_gem_close gc = { .handle = handle };
+
+	return ioctl(vgem, DRM_IOCTL_GEM_CLOSE, &gc);
 }
 
 #endif /* _PATDEV_SELFTEST_H */

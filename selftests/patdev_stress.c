@@ -16,8 +16,12 @@
  * cache mode under it: the data must survive and the state stay exact.
  * Where mappings get 2 MiB entries (PATDEV_FEAT_HUGE), processes holding
  * one fork while the object changes mode and is revoked: no child may keep
- * an entry of an old mode, or any entry after the revocation. Afterwards
- * the module holds no claim.
+ * an entry of an old mode, or any entry after the revocation. Exported
+ * objects (dma-bufs) are mapped, prefaulted, imported by vgem (where it is
+ * loaded) and let go by a thread while the creator changes their mode,
+ * revokes them and closes their descriptor: every answer is a success,
+ * EBUSY (an importer pins the object) or ENXIO (revoked), and the data
+ * survives every change. Afterwards the module holds no claim.
  *
  * Usage: patdev_stress [seconds] [workers]. Prints what it did; exit 0 on
  * success.
@@ -54,6 +58,8 @@ struct shared {
 	unsigned long others_mapped;
 	unsigned long tracked;
 	unsigned long forked;
+	unsigned long exported;
+	unsigned long busy;
 	int failed;
 	/* Offsets and sizes of the workers' created objects, 0 when none. */
 	unsigned long long offsets[MAXWORKERS];
@@ -419,6 +425,118 @@ static int forking_object(int fd, unsigned int *seed)
 	return ret ? -1 : 0;
 }
 
+struct importer {
+	int dmabuf, vgem, stop, bad;
+	size_t len;
+	unsigned int seed;
+};
+
+/*
+ * Maps the dma-buf, prefaults it, has vgem import it and let it go, again
+ * and again, until told to stop; after a revocation only ENXIO may come.
+ */
+static void *importer_thread(void *arg)
+{
+	struct importer *im = arg;
+
+	while (!__atomic_load_n(&im->stop, __ATOMIC_RELAXED) && !im->bad) {
+		struct patdev_prefault pf = { .len = im->len, .flags = PATDEV_PREFAULT_WRITE };
+		unsigned char *m = mmap(NULL, im->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+					im->dmabuf, 0);
+		__u32 handle;
+		int fd;
+
+		if (m == MAP_FAILED) {
+			if (errno != ENXIO)
+				im->bad = errno;
+			continue;
+		}
+		/* Any patdev file asks for patdev's mappings: a dma-buf's count. */
+		fd = open(DEV, O_RDWR);
+		pf.addr = (uintptr_t)m;
+		if (fd < 0 || (ioctl(fd, PATDEV_IOC_PREFAULT, &pf) && errno != ENXIO))
+			im->bad = errno;
+		if (fd >= 0)
+			close(fd);
+		if (im->vgem >= 0) {
+			if (!patdev_vgem_import(im->vgem, im->dmabuf, &handle)) {
+				usleep(rand_r(&im->seed) % 500);
+				if (patdev_vgem_close(im->vgem, handle))
+					im->bad = errno;
+			} else if (errno != ENXIO) {
+				im->bad = errno;
+			}
+		}
+		munmap(m, im->len);
+	}
+	return NULL;
+}
+
+/*
+ * An exported object under an importer thread: its creator changes its
+ * mode (EBUSY while vgem's import pins it), revokes it (retried while
+ * pinned) and closes the dma-buf's descriptor while the thread still maps
+ * and imports through it. The data written first survives every change.
+ */
+static int exported_object(int fd, int vgem, struct shared *sh, unsigned int *seed)
+{
+	const size_t len = 2UL << 20;
+	struct importer im = { .vgem = vgem, .len = len, .seed = *seed };
+	unsigned long long off;
+	unsigned char *m;
+	pthread_t th;
+	int i, ret = -1, tries, dmabuf;
+
+	if (patdev_create(fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_WC, rand_r(seed) % 2 ? 9 : 0, 0,
+			  &off))
+		return -1;
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	dmabuf = patdev_export(fd, off, PATDEV_EXPORT_WRITE);
+	/* The thread's own descriptor: the creator closes its own under it. */
+	im.dmabuf = dmabuf < 0 ? -1 : dup(dmabuf);
+	if (m == MAP_FAILED || im.dmabuf < 0)
+		return -1;
+	patdev_fill_pattern(m, len, (unsigned int)off);
+	if (pthread_create(&th, NULL, importer_thread, &im))
+		return -1;
+	for (i = 0; i < 6; i++) {
+		struct patdev_set_cache sc = { .offset = off, .cache = i % 3 };
+
+		usleep(rand_r(seed) % 1000);
+		if (ioctl(fd, PATDEV_IOC_SET_CACHE, &sc)) {
+			if (errno != EBUSY)
+				goto out;
+			__atomic_fetch_add(&sh->busy, 1, __ATOMIC_RELAXED);
+		}
+		if (patdev_check_pattern(m, len, (unsigned int)off))
+			goto out;
+	}
+	if (rand_r(seed) % 2) {
+		close(dmabuf);	/* while the thread maps and imports the dma-buf */
+		dmabuf = -1;
+	}
+	for (tries = 0; patdev_destroy(fd, off, PATDEV_DESTROY_REVOKE); tries++) {
+		if (errno != EBUSY || tries > 100000)
+			goto out;
+		usleep(100);
+	}
+	ret = 0;
+out:
+	__atomic_store_n(&im.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	if (im.bad) {
+		errno = im.bad;
+		ret = -1;
+	}
+	close(im.dmabuf);
+	if (dmabuf >= 0)
+		close(dmabuf);
+	munmap(m, len);
+	if (ret)
+		patdev_destroy(fd, off, 0);
+	return ret;
+}
+
 static void worker(int w, int nworkers, double seconds, struct shared *sh)
 {
 	size_t len = obj_pages * page, own = (size_t)w * page;
@@ -429,7 +547,7 @@ static void worker(int w, int nworkers, double seconds, struct shared *sh)
 	struct timespec t0, t;
 	struct patdev_mmap_flags mf = { .flags = PATDEV_PREFAULT_READ };
 	pthread_t thread;
-	int fd, fd_prefault, status;
+	int fd, fd_prefault, status, vgem = patdev_vgem_open();
 
 	fd = open(DEV, O_RDWR);
 	fd_prefault = open(DEV, O_RDWR);
@@ -451,7 +569,7 @@ static void worker(int w, int nworkers, double seconds, struct shared *sh)
 		int fd2;
 		pid_t pid;
 
-		switch (rand_r(&seed) % 12) {
+		switch (rand_r(&seed) % 13) {
 		case 0:	/* new mapping of random length, check, rewrite */
 			mlen = own + (1 + rand_r(&seed) % obj_pages) * page;
 			m = patdev_map(fd, mlen, PROT_READ | PROT_WRITE, PATDEV_PGOFF_ANON, 0);
@@ -520,6 +638,11 @@ static void worker(int w, int nworkers, double seconds, struct shared *sh)
 				return fail(sh, w, "forks under changes and a revocation");
 			__atomic_fetch_add(&sh->forked, 1, __ATOMIC_RELAXED);
 			break;
+		case 11: /* a dma-buf under importers, mode changes and a revocation */
+			if (exported_object(fd, vgem, sh, &seed))
+				return fail(sh, w, "exported object");
+			__atomic_fetch_add(&sh->exported, 1, __ATOMIC_RELAXED);
+			break;
 		default: /* the mmap rules keep answering */
 			if (mmap(NULL, page, PROT_READ, MAP_PRIVATE, fd, 0) != MAP_FAILED ||
 			    errno != EINVAL)
@@ -545,6 +668,8 @@ static void worker(int w, int nworkers, double seconds, struct shared *sh)
 	munmap(p, len);
 	close(fd_prefault);
 	close(fd);
+	if (vgem >= 0)
+		close(vgem);
 }
 
 static int objinfo(int fd, unsigned long pgoff, struct patdev_objinfo *info)
@@ -648,8 +773,9 @@ int main(int argc, char **argv)
 	printf("%lu query rounds, %lu revocations, %lu mappings of another's object, ",
 	       sh->queries, sh->revoked, sh->others_mapped);
 	printf("%lu tracked objects under clears and mode changes, ", sh->tracked);
-	printf("%lu 2 MiB objects under forks, mode changes and a revocation: %s\n", sh->forked,
-	       ok && !sh->failed ? "PASS" : "FAIL");
+	printf("%lu 2 MiB objects under forks, mode changes and a revocation, ", sh->forked);
+	printf("%lu dma-bufs under importers (%lu changes refused while pinned): %s\n",
+	       sh->exported, sh->busy, ok && !sh->failed ? "PASS" : "FAIL");
 	close(fd);
 	return !(ok && !sh->failed);
 }
