@@ -447,6 +447,7 @@ bench)
 	./tools/patdev-bench
 	status=$?
 	./tools/patdev-bench-bar || status=1
+	importers_load && ./tools/patdev-bench-frame || status=1
 	rmmod patdev_remap || status=1
 	rmmod patdev || status=1
 	dmesg_clean || status=1
