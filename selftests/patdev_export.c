@@ -139,9 +139,10 @@ static long export_dma_maps(unsigned long long off)
 {
 	char line[256], *p;
 
-	if (export_line(off, line, sizeof(line)) || !(p = strstr(line, "dma_maps ")))
+	if (export_line(off, line, sizeof(line)))
 		return -1;
-	return strtol(p + 9, NULL, 10);
+	p = strstr(line, "dma_maps ");
+	return p ? strtol(p + 9, NULL, 10) : -1;
 }
 
 /* The mode word of an export's kernel mapping ("none", "WC", ...), or "". */
@@ -150,7 +151,10 @@ static const char *export_vmap(unsigned long long off, char *buf, size_t size)
 	char line[256], *p;
 
 	buf[0] = 0;
-	if (!export_line(off, line, sizeof(line)) && (p = strstr(line, "vmap ")))
+	if (export_line(off, line, sizeof(line)))
+		return buf;
+	p = strstr(line, "vmap ");
+	if (p)
 		sscanf(p + 5, "%15s", buf);
 	return buf;
 }
@@ -163,7 +167,7 @@ static void on_sigbus(int sig)
 }
 
 /* 1 if reading @p raises SIGBUS. */
-static int read_sigbus(const volatile unsigned char *p)
+static int read_sigbus(const unsigned char *p)
 {
 	struct sigaction sa = { .sa_handler = on_sigbus }, old;
 	int bus = 0;
@@ -172,7 +176,7 @@ static int read_sigbus(const volatile unsigned char *p)
 	if (sigsetjmp(sigbus_jmp, 1))
 		bus = 1;
 	else
-		(void)*p;
+		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
 	sigaction(SIGBUS, &old, NULL);
 	return bus;
 }
@@ -425,13 +429,13 @@ TEST_F(export, sync_ioctl_takes_the_documented_flags)
 	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, MIB, PATDEV_CACHE_WB, 0, 0, &off));
 	dfd = patdev_export(self->fd, off, PATDEV_EXPORT_WRITE);
 	ASSERT_LE(0, dfd);
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
 		struct dma_buf_sync s = { .flags = good[i] };
 
-		EXPECT_EQ(0, ioctl(dfd, DMA_BUF_IOCTL_SYNC, &s)) TH_LOG("flags %#llx",
-									(unsigned long long)good[i]);
+		EXPECT_EQ(0, ioctl(dfd, DMA_BUF_IOCTL_SYNC, &s))
+			TH_LOG("flags %#llx", (unsigned long long)good[i]);
 	}
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct dma_buf_sync s = { .flags = bad[i] };
 
 		EXPECT_EQ(-1, ioctl(dfd, DMA_BUF_IOCTL_SYNC, &s));
@@ -480,7 +484,7 @@ TEST_F(export, tracked_object_marks_writes_through_the_dmabuf)
 	buf = mmap(NULL, 16 * self->page, PROT_READ | PROT_WRITE, MAP_SHARED, dfd, 0);
 	ASSERT_NE(MAP_FAILED, buf);
 	buf[3 * self->page] = 1;
-	(void)*(volatile unsigned char *)(buf + 5 * self->page);
+	(void)__atomic_load_n(buf + 5 * self->page, __ATOMIC_RELAXED);
 	mr.offset = off;
 	mr.npages = 16;
 	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_MR_QUERY, &mr));
@@ -638,10 +642,9 @@ TEST_F(export, every_release_order_frees_everything)
 				break;
 			}
 			ASSERT_EQ(0, patdev_stats(&objs, &pages));
-			EXPECT_EQ(objs0 + (i < 3), objs) TH_LOG("order %s, %s, %s, %s: after %s",
-								 what[perm[0]], what[perm[1]],
-								 what[perm[2]], what[perm[3]],
-								 what[perm[i]]);
+			EXPECT_EQ(objs0 + (i < 3), objs)
+				TH_LOG("order %s, %s, %s, %s: after %s", what[perm[0]],
+				       what[perm[1]], what[perm[2]], what[perm[3]], what[perm[i]]);
 		}
 		EXPECT_EQ(pages0, pages);
 	}
@@ -784,10 +787,10 @@ static size_t check_bars(const unsigned char *frame)
  * the attachment too, and a buffer contiguous in DMA space and below
  * 4 GiB: an SG object of one 256 KiB chunk, PATDEV_CREATE_DMA32).
  */
-static void capture_into_patdev(struct __test_metadata *_metadata,
-				FIXTURE_DATA(export) *self, int inst)
+static void capture_into_patdev(struct __test_metadata *_metadata, int fd, unsigned int wc,
+				int inst)
 {
-	const size_t len = 256 * 1024;
+	const size_t len = 256 * 1024, page = sysconf(_SC_PAGESIZE);
 	unsigned long long off[NBUFS];
 	unsigned char *map[NBUFS];
 	int vfd, dfd[NBUFS], i, frames;
@@ -803,17 +806,17 @@ static void capture_into_patdev(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, vivid_reqbufs(vfd, NBUFS));
 	for (i = 0; i < NBUFS; i++) {
 		/* One chunk (nsegs 1), below 4 GiB for vivid's 32-bit DMA mask. */
-		ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_WC, 6,
+		ASSERT_EQ(0, patdev_create(fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_WC, 6,
 					   PATDEV_CREATE_DMA32, &off[i]));
-		ASSERT_EQ(0, objinfo(self->fd, off[i], &info));
+		ASSERT_EQ(0, objinfo(fd, off[i], &info));
 		ASSERT_EQ(1, info.nsegs);
-		map[i] = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off[i]);
+		map[i] = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off[i]);
 		ASSERT_NE(MAP_FAILED, map[i]);
 		memset(map[i], 0x5a, len);
-		ASSERT_EQ(0, query(self->fd, map[i] + len - 1, &q));
+		ASSERT_EQ(0, query(fd, map[i] + len - 1, &q));
 		ASSERT_NE(0, q.pfn);
-		ASSERT_GT(1ULL << 32, (q.pfn + 1) * self->page);
-		dfd[i] = patdev_export(self->fd, off[i], PATDEV_EXPORT_WRITE);
+		ASSERT_GT(1ULL << 32, (q.pfn + 1) * page);
+		dfd[i] = patdev_export(fd, off[i], PATDEV_EXPORT_WRITE);
 		ASSERT_LE(0, dfd[i]);
 		ASSERT_EQ(0, vivid_qbuf(vfd, i, dfd[i], len)) TH_LOG("QBUF: %s", strerror(errno));
 	}
@@ -825,14 +828,14 @@ static void capture_into_patdev(struct __test_metadata *_metadata,
 		EXPECT_EQ(0, check_bars(map[i])) TH_LOG("frame %d, buffer %d", frames, i);
 		/* Beyond the frame, the buffer is as the CPU left it. */
 		EXPECT_EQ(0x5a, map[i][sizeimage]);
-		ASSERT_EQ(0, query(self->fd, map[i], &q));
-		EXPECT_STREQ(patdev_cache_name(self->wc), patdev_cache_name(q.cache));
-		EXPECT_STREQ(patdev_cache_name(self->wc), export_vmap(off[i], vmap, sizeof(vmap)));
+		ASSERT_EQ(0, query(fd, map[i], &q));
+		EXPECT_STREQ(patdev_cache_name(wc), patdev_cache_name(q.cache));
+		EXPECT_STREQ(patdev_cache_name(wc), export_vmap(off[i], vmap, sizeof(vmap)));
 		EXPECT_EQ(inst == 1 ? 1 : 0, export_dma_maps(off[i]));
 		/* Pinned while vivid holds the buffer. */
-		EXPECT_EQ(-1, set_cache(self->fd, off[i], PATDEV_CACHE_WB));
+		EXPECT_EQ(-1, set_cache(fd, off[i], PATDEV_CACHE_WB));
 		EXPECT_EQ(EBUSY, errno);
-		EXPECT_EQ(-1, patdev_destroy(self->fd, off[i], PATDEV_DESTROY_REVOKE));
+		EXPECT_EQ(-1, patdev_destroy(fd, off[i], PATDEV_DESTROY_REVOKE));
 		EXPECT_EQ(EBUSY, errno);
 		memset(map[i], 0x5a, len);
 		ASSERT_EQ(0, vivid_qbuf(vfd, i, dfd[i], len));
@@ -843,22 +846,22 @@ static void capture_into_patdev(struct __test_metadata *_metadata,
 		/* vivid let go: no alias left but the user's, which a change reaches. */
 		EXPECT_STREQ("none", export_vmap(off[i], vmap, sizeof(vmap)));
 		EXPECT_EQ(0, export_dma_maps(off[i]));
-		EXPECT_EQ(0, set_cache(self->fd, off[i], PATDEV_CACHE_WB));
+		EXPECT_EQ(0, set_cache(fd, off[i], PATDEV_CACHE_WB));
 		close(dfd[i]);
 		munmap(map[i], len);
-		EXPECT_EQ(0, patdev_destroy(self->fd, off[i], PATDEV_DESTROY_REVOKE));
+		EXPECT_EQ(0, patdev_destroy(fd, off[i], PATDEV_DESTROY_REVOKE));
 	}
 	close(vfd);
 }
 
 TEST_F(export, vivid_vmalloc_captures_into_wc_buffers)
 {
-	capture_into_patdev(_metadata, self, 0);
+	capture_into_patdev(_metadata, self->fd, self->wc, 0);
 }
 
 TEST_F(export, vivid_dma_contig_captures_into_wc_buffers)
 {
-	capture_into_patdev(_metadata, self, 1);
+	capture_into_patdev(_metadata, self->fd, self->wc, 1);
 }
 
 /*
@@ -927,7 +930,7 @@ TEST_F(export, vivid_dma_contig_cannot_reach_memory_above_4g)
 					   &off[n]));
 		p = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, off[n]);
 		ASSERT_NE(MAP_FAILED, p);
-		(void)*(volatile unsigned char *)p;
+		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
 		ASSERT_EQ(0, query(self->fd, p, &q));
 		munmap(p, len);
 		ASSERT_NE(0, q.pfn) TH_LOG("QUERY tells frames to CAP_SYS_ADMIN only");

@@ -41,7 +41,8 @@ static struct patdev_obj *patdev_anon_get_shared(pgoff_t npages)
 		}
 		/* WC, or UC- where the CPU has no WC (PAT off). */
 		obj = patdev_ram_obj_create(PATDEV_OBJ_ANON, npages,
-					    patdev_pat_effective(PATDEV_CACHE_WC), NULL, 0, NULL, 0);
+					    patdev_pat_effective(PATDEV_CACHE_WC), NULL, 0, NULL,
+					    0);
 		if (IS_ERR(obj))
 			goto out;
 		if (READ_ONCE(patdev_track_named) && patdev_track_init(obj)) {

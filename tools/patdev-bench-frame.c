@@ -190,7 +190,6 @@ static void run(int pd, enum kind k, int frames, struct result *r)
 	unsigned long long off[NBUFS] = { 0 };
 	unsigned char *map[NBUFS];
 	double t0, cpu0, read = 0;
-	volatile unsigned long sum = 0;
 	size_t len = 0;
 	__u32 sizeimage;
 
@@ -233,7 +232,7 @@ static void run(int pd, enum kind k, int frames, struct result *r)
 			goto off;
 		t = now_ms();
 		for (j = 0; j < sizeimage; j += 64)
-			sum += map[b.index][j];
+			(void)__atomic_load_n(map[b.index] + j, __ATOMIC_RELAXED);
 		read += now_ms() - t;
 		if (qbuf(fd, k, b.index, dfd[b.index], len))
 			goto off;
@@ -270,7 +269,8 @@ int main(int argc, char **argv)
 	printf("  %-28s %22s %22s\n", "buffer", "capture thread ms/frame", "user read ms/frame");
 	for (k = 0; k < NKINDS; k++)
 		if (r[k].ok)
-			printf("  %-28s %22.2f %22.2f\n", kind_names[k], r[k].thread_ms, r[k].read_ms);
+			printf("  %-28s %22.2f %22.2f\n", kind_names[k], r[k].thread_ms,
+			       r[k].read_ms);
 		else
 			printf("  %-28s %22s %22s\n", kind_names[k], "n/a", "n/a");
 	for (k = PATDEV_WB; k <= PATDEV_WC; k++) {
@@ -278,8 +278,9 @@ int main(int argc, char **argv)
 
 		for (base = VIVID_OWN; base <= SYSTEM_HEAP; base++)
 			if (r[k].ok && r[base].ok && r[base].thread_ms > 0 && r[base].read_ms > 0)
-				printf("  ratio %s / %s: capture %.2fx, read %.2fx\n", kind_names[k],
-				       kind_names[base], r[k].thread_ms / r[base].thread_ms,
+				printf("  ratio %s / %s: capture %.2fx, read %.2fx\n",
+				       kind_names[k], kind_names[base],
+				       r[k].thread_ms / r[base].thread_ms,
 				       r[k].read_ms / r[base].read_ms);
 	}
 	printf("  (TCG: memory types have no effect here; this is the software path.)\n");
