@@ -17,6 +17,9 @@
 #   edu (a 1 MiB non-prefetchable register BAR 0);
 #   with PATDEV_VM_IOMMU=1, an Intel IOMMU (for vfio-pci; the guest also
 #     needs intel_iommu=on in PATDEV_VM_APPEND).
+# Memory (PATDEV_VM_MEMORY): 3 GiB by default, of which QEMU's q35 puts
+# 1 GiB above 4 GiB, out of reach of 32-bit DMA masks: the dma-buf tests
+# need both kinds of memory.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,7 +53,7 @@ echo "[vm] kernel command line adds: $append"
 PATH="$VNG_ROOT/usr/bin:$PATH" PYTHONPATH="$VNG_ROOT/usr/lib/python3/dist-packages" \
 	timeout --kill-after=10 "${PATDEV_VM_TIMEOUT:-900}" \
 	/usr/bin/python3 "$VNG" --run "$kernel" --disable-kvm ${PATDEV_VM_VERBOSE:+--verbose} \
-	--cpus 2 --memory "${PATDEV_VM_MEMORY:-2G}" --append "$append" \
+	--cpus 2 --memory "${PATDEV_VM_MEMORY:-3G}" --append "$append" \
 	${qemu_opts:+--qemu-opts="$qemu_opts"} -- \
 	"env PATDEV_CACHE=$PATDEV_CACHE PATDEV_IVSHMEM_FILE=$shm $*" 2>&1 | cat
 status=${PIPESTATUS[0]}
