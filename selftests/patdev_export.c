@@ -213,8 +213,21 @@ TEST_F(export, bad_requests_get_their_errno)
 	EXPECT_EQ(EACCES, errno);
 	rdonly = open(DEV, O_RDONLY);
 	ASSERT_LE(0, rdonly);
-	EXPECT_EQ(-1, patdev_export(rdonly, off, PATDEV_EXPORT_WRITE));
+	EXPECT_EQ(-1, patdev_export(rdonly, PATDEV_PGOFF_SG * self->page, PATDEV_EXPORT_WRITE));
 	EXPECT_EQ(EACCES, errno);
+	close(rdonly);
+	/*
+	 * A created object is its creator's to export (an importer pins it
+	 * against the creator's changes); the module's own are anyone's.
+	 */
+	rdonly = open(DEV, O_RDWR);
+	ASSERT_LE(0, rdonly);
+	EXPECT_EQ(-1, patdev_export(rdonly, off, 0));
+	EXPECT_EQ(EPERM, errno);
+	e.offset = PATDEV_PGOFF_SG * self->page;
+	e.flags = 0;
+	ASSERT_EQ(0, ioctl(rdonly, PATDEV_IOC_EXPORT, &e));
+	close(e.fd);
 	close(rdonly);
 	/* A destroyed object's offset names nothing. */
 	ASSERT_EQ(0, patdev_destroy(self->fd, ro, 0));
@@ -277,7 +290,8 @@ TEST_F(export, dmabuf_mmap_has_the_objects_bytes_mode_and_entry_sizes)
 		unsigned char *dev, *buf;
 		int dfd;
 
-		ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, len, modes[i], 0, 0, &off));
+		/* 2 MiB chunks (order 9), as patdev_huge.c: 2 MiB entries are sure. */
+		ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_SG, len, modes[i], 9, 0, &off));
 		dev = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
 		ASSERT_NE(MAP_FAILED, dev);
 		dfd = patdev_export(self->fd, off, PATDEV_EXPORT_WRITE);
@@ -525,7 +539,7 @@ static int bufinfo_attached(size_t size, const char *dev)
  */
 TEST_F(export, vgem_imports_maps_back_the_same_bytes_and_mode)
 {
-	const size_t len = 3 * MIB;
+	const size_t len = 4 * MIB;
 	struct drm_prime_handle back = { 0 };
 	struct stat st1, st2;
 	__u32 handle;
@@ -537,7 +551,7 @@ TEST_F(export, vgem_imports_maps_back_the_same_bytes_and_mode)
 
 	vgem = patdev_vgem_open();
 	ASSERT_LE(0, vgem) TH_LOG("no vgem DRM node (modprobe vgem)");
-	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &off));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_WC, 9, 0, &off));
 	dev = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
 	ASSERT_NE(MAP_FAILED, dev);
 	patdev_fill_pattern(dev, len, 41);
@@ -558,7 +572,6 @@ TEST_F(export, vgem_imports_maps_back_the_same_bytes_and_mode)
 	EXPECT_EQ(0, patdev_check_pattern(buf, len, 41));
 	patdev_fill_pattern(buf, MIB, 43);
 	EXPECT_EQ(0, patdev_check_pattern(dev, MIB, 43));
-	/* The first 2 MiB are one 2 MiB chunk: one 2 MiB entry. */
 	ASSERT_EQ(0, query(self->fd, buf + MIB / 2, &q));
 	EXPECT_STREQ(patdev_cache_name(self->wc), patdev_cache_name(q.cache));
 	EXPECT_EQ(self->huge ? 2 * MIB : self->page, q.size);
@@ -908,6 +921,41 @@ TEST_F(export, vivid_dma_contig_refuses_a_scattered_object)
 out:
 	ASSERT_EQ(0, vivid_reqbufs(vfd, 0));
 	close(vfd);
+}
+
+/*
+ * A read-only dma-buf gives no importer a way to write: vivid's capture
+ * is refused on both allocators (no kernel mapping, no DMA mapping from
+ * the device), cleanly, and nothing stays pinned.
+ */
+TEST_F(export, read_only_export_refuses_writing_importers)
+{
+	const size_t len = 256 * 1024;
+	unsigned long long off;
+	char vmap[16];
+	__u32 sizeimage;
+	int inst, vfd, dfd;
+
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_WC, 6,
+				   PATDEV_CREATE_DMA32, &off));
+	dfd = patdev_export(self->fd, off, 0);
+	ASSERT_LE(0, dfd);
+	for (inst = 0; inst < 2; inst++) {
+		vfd = vivid_open(inst);
+		ASSERT_LE(0, vfd);
+		ASSERT_EQ(0, vivid_setup(vfd, &sizeimage));
+		ASSERT_EQ(0, vivid_reqbufs(vfd, NBUFS));
+		EXPECT_EQ(-1, vivid_qbuf(vfd, 0, dfd, len));
+		/* vb2-vmalloc: EFAULT (no vmap); vb2-dma-contig: EINVAL (no map). */
+		EXPECT_EQ(inst ? EINVAL : EFAULT, errno);
+		EXPECT_EQ(0, export_dma_maps(off));
+		EXPECT_STREQ("none", export_vmap(off, vmap, sizeof(vmap)));
+		ASSERT_EQ(0, vivid_reqbufs(vfd, 0));
+		close(vfd);
+	}
+	EXPECT_EQ(0, set_cache(self->fd, off, PATDEV_CACHE_UC_MINUS));
+	close(dfd);
+	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
 }
 
 /*

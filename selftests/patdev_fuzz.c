@@ -214,7 +214,7 @@ static void fuzz_dmabuf(void)
 			break;
 		if (patdev_vgem_import(vgem, dfd, &handle))
 			check(-1, "vgem import");
-		else if (rnd() % 2)
+		else if (rnd() % 8)
 			check(patdev_vgem_close(vgem, handle), "vgem close");
 		/* Else vgem keeps it until the end: the object stays pinned. */
 		break;

@@ -17,8 +17,10 @@
  * Where mappings get 2 MiB entries (PATDEV_FEAT_HUGE), processes holding
  * one fork while the object changes mode and is revoked: no child may keep
  * an entry of an old mode, or any entry after the revocation. Exported
- * objects (dma-bufs) are mapped, prefaulted, imported by vgem (where it is
- * loaded) and let go by a thread while the creator changes their mode,
+ * objects (dma-bufs) are mapped, prefaulted, imported by vgem or queued
+ * into vivid (where they are loaded: vivid's kernel mapping pins the
+ * object on every kernel, vgem's import where it maps the attachment) and
+ * let go by a thread while the creator changes their mode,
  * revokes them and closes their descriptor: every answer is a success,
  * EBUSY (an importer pins the object) or ENXIO (revoked), and the data
  * survives every change. Afterwards the module holds no claim.
@@ -39,6 +41,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <linux/videodev2.h>
 
 #include "patdev_selftest.h"
 #include "patdev_user.h"
@@ -425,8 +428,57 @@ static int forking_object(int fd, unsigned int *seed)
 	return ret ? -1 : 0;
 }
 
+static int vivid_reqbufs(int fd, unsigned int count)
+{
+	struct v4l2_requestbuffers rb = { .count = count, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+					  .memory = V4L2_MEMORY_DMABUF };
+
+	return ioctl(fd, VIDIOC_REQBUFS, &rb);
+}
+
+/*
+ * vivid's vb2-vmalloc instance (instance 0), set to small RGB24 frames,
+ * or -1: one worker holds it, as a queue has one owner.
+ */
+static int vivid_open_small(void)
+{
+	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	char path[32];
+	int i, fd;
+
+	f.fmt.pix.width = 320;
+	f.fmt.pix.height = 180;
+	f.fmt.pix.pixelformat = V4L2_PIX_FMT_RGB24;
+	for (i = 0; i < 64; i++) {
+		struct v4l2_capability cap;
+
+		snprintf(path, sizeof(path), "/dev/video%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) &&
+		    !strcmp((char *)cap.bus_info, "platform:vivid-000") &&
+		    !ioctl(fd, VIDIOC_S_FMT, &f))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/* Queues the dma-buf into vivid: its kernel mapping pins the object. */
+static int vivid_pin(int fd, int dmabuf, size_t len)
+{
+	struct v4l2_buffer b = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+				 .memory = V4L2_MEMORY_DMABUF, .length = len };
+
+	b.m.fd = dmabuf;
+	if (vivid_reqbufs(fd, 2))
+		return -1;
+	return ioctl(fd, VIDIOC_QBUF, &b);
+}
+
 struct importer {
-	int dmabuf, vgem, stop, bad;
+	int dmabuf, vgem, vivid, stop, bad;
 	size_t len;
 	unsigned int seed;
 };
@@ -458,12 +510,21 @@ static void *importer_thread(void *arg)
 			im->bad = errno;
 		if (fd >= 0)
 			close(fd);
-		if (im->vgem >= 0) {
+		if (im->vivid >= 0) {
+			/* vb2-vmalloc's QBUF vmaps (a pin) until REQBUFS(0) lets go. */
+			if (!vivid_pin(im->vivid, im->dmabuf, im->len))
+				usleep(rand_r(&im->seed) % 500);
+			else if (errno != EFAULT)	/* vb2's answer to ENXIO, EBUSY */
+				im->bad = errno;
+			if (vivid_reqbufs(im->vivid, 0))
+				im->bad = errno;
+		} else if (im->vgem >= 0) {
+			/* Where the import maps the attachment: a pin. */
 			if (!patdev_vgem_import(im->vgem, im->dmabuf, &handle)) {
 				usleep(rand_r(&im->seed) % 500);
 				if (patdev_vgem_close(im->vgem, handle))
 					im->bad = errno;
-			} else if (errno != ENXIO) {
+			} else if (errno != ENXIO && errno != EBUSY) {
 				im->bad = errno;
 			}
 		}
@@ -478,10 +539,10 @@ static void *importer_thread(void *arg)
  * pinned) and closes the dma-buf's descriptor while the thread still maps
  * and imports through it. The data written first survives every change.
  */
-static int exported_object(int fd, int vgem, struct shared *sh, unsigned int *seed)
+static int exported_object(int fd, int vgem, int vivid, struct shared *sh, unsigned int *seed)
 {
 	const size_t len = 2UL << 20;
-	struct importer im = { .vgem = vgem, .len = len, .seed = *seed };
+	struct importer im = { .vgem = vgem, .vivid = vivid, .len = len, .seed = *seed };
 	unsigned long long off;
 	unsigned char *m;
 	pthread_t th;
@@ -548,6 +609,8 @@ static void worker(int w, int nworkers, double seconds, struct shared *sh)
 	struct patdev_mmap_flags mf = { .flags = PATDEV_PREFAULT_READ };
 	pthread_t thread;
 	int fd, fd_prefault, status, vgem = patdev_vgem_open();
+	/* Worker 0 pins through vivid, the others through vgem's imports. */
+	int vivid = w ? -1 : vivid_open_small();
 
 	fd = open(DEV, O_RDWR);
 	fd_prefault = open(DEV, O_RDWR);
@@ -639,7 +702,7 @@ static void worker(int w, int nworkers, double seconds, struct shared *sh)
 			__atomic_fetch_add(&sh->forked, 1, __ATOMIC_RELAXED);
 			break;
 		case 11: /* a dma-buf under importers, mode changes and a revocation */
-			if (exported_object(fd, vgem, sh, &seed))
+			if (exported_object(fd, vgem, vivid, sh, &seed))
 				return fail(sh, w, "exported object");
 			__atomic_fetch_add(&sh->exported, 1, __ATOMIC_RELAXED);
 			break;
@@ -670,6 +733,8 @@ static void worker(int w, int nworkers, double seconds, struct shared *sh)
 	close(fd);
 	if (vgem >= 0)
 		close(vgem);
+	if (vivid >= 0)
+		close(vivid);
 }
 
 static int objinfo(int fd, unsigned long pgoff, struct patdev_objinfo *info)

@@ -165,7 +165,7 @@ void patdev_space_release_file(struct patdev_file *owner);
 struct patdev_obj *patdev_space_forget(struct patdev_obj *obj);
 void patdev_space_show(struct seq_file *m);
 int patdev_obj_revoke(struct patdev_obj *obj, bool unless_pinned);
-int patdev_obj_pin(struct patdev_obj *obj);
+int patdev_obj_pin(struct patdev_obj *obj, bool revoked_too);
 void patdev_obj_unpin(struct patdev_obj *obj);
 int patdev_obj_claim(struct patdev_obj *obj, struct mm_struct *mm, gfp_t gfp);
 int patdev_obj_wait_claims(struct patdev_obj *obj, bool killable);

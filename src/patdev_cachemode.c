@@ -12,7 +12,9 @@
  *    locks are not held meanwhile: such an mmap may wait for them);
  * 3. with revoke_lock held for write, so that faults and prefaults wait,
  *    every entry of the object is removed from every process, the memory
- *    type of all its memory changes, and the object takes the new mode.
+ *    type of all its memory changes, and the object takes the new mode;
+ *    unless an importer of one of its dma-bufs pinned it meanwhile
+ *    (patdev_obj_pin()): then nothing changes (EBUSY).
  *
  * Faults after that enter the new mode: they take the mode from the
  * object, not from the vma (patdev_obj_vma_prot()). They wait for the
@@ -33,7 +35,7 @@ static int patdev_change_cache(struct patdev_obj *obj, enum patdev_cache want)
 
 	if (down_write_killable(&obj->revoke_lock))
 		return -EINTR;
-	/* No pin can be taken once @changing is set (patdev_obj_pin()). */
+	/* Pinned now: EBUSY at once; pinned during the wait: at the end. */
 	ret = obj->revoked ? -ENXIO : atomic_read(&obj->pins) ? -EBUSY : 0;
 	if (!ret)
 		WRITE_ONCE(obj->changing, true);
@@ -47,6 +49,9 @@ static int patdev_change_cache(struct patdev_obj *obj, enum patdev_cache want)
 	down_write(&obj->revoke_lock);
 	if (!ret && obj->revoked)
 		ret = -ENXIO;
+	/* An importer pinned it during the wait: its alias keeps the old mode. */
+	if (!ret && atomic_read(&obj->pins))
+		ret = -EBUSY;
 	if (!ret) {
 		patdev_obj_unmap(obj, 0, obj->npages);
 		ret = obj->ops->set_cache(obj, &mode);

@@ -28,6 +28,7 @@
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include "compat.h"
@@ -74,23 +75,38 @@ static LIST_HEAD(patdev_exports);
 static DEFINE_MUTEX(exports_lock);
 
 /*
- * A table of the object's physical runs, none longer than @max_seg bytes:
- * a DMA mapping whose segments the device takes as they are.
+ * The pages from @idx on that one segment for @dev may hold: the
+ * physical run there, no longer than the device's maximum segment, not
+ * across its segment boundary, not past the object's end.
  */
-static int patdev_export_table(struct patdev_obj *obj, struct sg_table *sgt,
-			       unsigned int max_seg)
+static pgoff_t patdev_export_seg(struct patdev_obj *obj, struct device *dev, pgoff_t idx,
+				 unsigned long *pfn)
 {
-	pgoff_t max_run = max_t(pgoff_t, max_seg >> PAGE_SHIFT, 1);
-	unsigned long pfn, run, nents = 0;
+	pgoff_t max_run = max_t(pgoff_t, dma_get_max_seg_size(dev) >> PAGE_SHIFT, 1);
+	unsigned long boundary = dma_get_seg_boundary(dev), run;
+	phys_addr_t phys;
+
+	if (patdev_obj_run(obj, idx, pfn, &run))
+		return 0;
+	run = min3(run, max_run, obj->npages - idx);
+	phys = PFN_PHYS(*pfn);
+	if (boundary != ULONG_MAX)
+		run = min(run, max_t(unsigned long, ((phys | boundary) - phys + 1) >> PAGE_SHIFT, 1));
+	return run;
+}
+
+/* A table of the object's pages, in segments @dev takes as they are. */
+static int patdev_export_table(struct patdev_obj *obj, struct device *dev, struct sg_table *sgt)
+{
+	unsigned long pfn, nents = 0;
 	struct scatterlist *sg;
-	pgoff_t idx;
+	pgoff_t idx, run;
 	int ret;
 
 	for (idx = 0; idx < obj->npages; idx += run) {
-		ret = patdev_obj_run(obj, idx, &pfn, &run);
-		if (ret)
-			return ret;
-		run = min3(run, max_run, obj->npages - idx);
+		run = patdev_export_seg(obj, dev, idx, &pfn);
+		if (!run)
+			return -EFAULT;
 		nents++;
 	}
 	ret = sg_alloc_table(sgt, nents, GFP_KERNEL);
@@ -98,30 +114,53 @@ static int patdev_export_table(struct patdev_obj *obj, struct sg_table *sgt,
 		return ret;
 	sg = sgt->sgl;
 	for (idx = 0; idx < obj->npages; idx += run, sg = sg_next(sg)) {
-		patdev_obj_run(obj, idx, &pfn, &run);
-		run = min3(run, max_run, obj->npages - idx);
+		run = patdev_export_seg(obj, dev, idx, &pfn);
 		sg_set_page(sg, pfn_to_page(pfn), run << PAGE_SHIFT, 0);
 		cond_resched();
 	}
 	return 0;
 }
 
+/* Does @dev translate its DMA through an IOMMU's DMA domain? */
+static bool patdev_export_translated(struct device *dev)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+
+	return domain && iommu_is_dma_domain(domain);
+}
+
 /*
- * Did the DMA layer map the pages themselves? Through an IOMMU's DMA
- * domain the addresses are the IOMMU's and the pages are mapped whole
- * (patdev's segments are whole pages: nothing to bounce). Without one,
- * dma-direct maps each segment as it is, to the page's own bus address,
- * unless it bounced it (past the device's DMA mask, or every buffer under
- * swiotlb=force or memory encryption): any other address is a bounce.
+ * Without an IOMMU, can @dev reach every page directly? dma-direct would
+ * bounce what lies past its DMA mask or its bus's limit through swiotlb
+ * (or fail, or warn, where swiotlb is off), and everything under
+ * swiotlb=force: refused before anything is mapped.
+ */
+static bool patdev_export_reachable(struct device *dev, struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+	u64 limit;
+
+	if (!dev->dma_mask || is_swiotlb_force_bounce(dev))
+		return false;
+	limit = min_not_zero(*dev->dma_mask, dev->bus_dma_limit);
+	for_each_sgtable_sg(sgt, sg, i)
+		if (phys_to_dma(dev, sg_phys(sg) + sg->length - 1) > limit)
+			return false;
+	return true;
+}
+
+/*
+ * Did dma-direct map the pages themselves? It maps each segment as it is,
+ * to the page's own bus address, unless it bounced it (memory encryption
+ * bounces what patdev_export_reachable() cannot see coming): any other
+ * address is a bounce.
  */
 static bool patdev_export_unbounced(struct device *dev, struct sg_table *sgt)
 {
-	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
 	struct scatterlist *sg;
 	unsigned int i;
 
-	if (domain && iommu_is_dma_domain(domain))
-		return true;
 	if (sgt->nents != sgt->orig_nents)
 		return false;
 	for_each_sgtable_sg(sgt, sg, i)
@@ -131,31 +170,44 @@ static bool patdev_export_unbounced(struct device *dev, struct sg_table *sgt)
 	return true;
 }
 
+/*
+ * An importer's DMA mapping: of the object's own pages, never of a bounce
+ * buffer (EREMOTEIO), and only towards the device for a read-only export
+ * (EACCES). Behind an IOMMU's DMA domain the addresses are the IOMMU's and
+ * the pages are mapped whole: patdev's segments are whole pages.
+ */
 static struct sg_table *patdev_export_map(struct dma_buf_attachment *attach,
 					  enum dma_data_direction dir)
 {
 	struct patdev_dmabuf *pd = attach->dmabuf->priv;
+	struct device *dev = attach->dev;
 	struct patdev_dmamap *m;
+	bool direct;
 	int ret;
 
+	if (!pd->writable && dir != DMA_TO_DEVICE)
+		return ERR_PTR(-EACCES);
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
-	m->dev = attach->dev;
+	m->dev = dev;
 	m->dir = dir;
-	ret = patdev_obj_pin(pd->obj);
+	ret = patdev_obj_pin(pd->obj, false);
 	if (ret)
 		goto err_free;
-	ret = patdev_export_table(pd->obj, &m->sgt, dma_get_max_seg_size(attach->dev));
+	ret = patdev_export_table(pd->obj, dev, &m->sgt);
 	if (ret)
 		goto err_unpin;
-	ret = dma_map_sgtable(attach->dev, &m->sgt, dir, 0);
+	direct = !patdev_export_translated(dev);
+	ret = -EREMOTEIO;
+	if (direct && !patdev_export_reachable(dev, &m->sgt))
+		goto err_table;
+	ret = dma_map_sgtable(dev, &m->sgt, dir, DMA_ATTR_NO_WARN);
 	if (ret)
 		goto err_table;
-	if (!patdev_export_unbounced(attach->dev, &m->sgt)) {
-		dev_dbg(attach->dev, "patdev: buffer beyond the device's DMA reach, refused\n");
+	if (direct && !patdev_export_unbounced(dev, &m->sgt)) {
 		/* A bounce buffer holds nothing to copy back. */
-		dma_unmap_sgtable(attach->dev, &m->sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+		dma_unmap_sgtable(dev, &m->sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 		ret = -EREMOTEIO;
 		goto err_table;
 	}
@@ -244,7 +296,11 @@ static int patdev_export_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma
 /*
  * The importers' kernel mapping, in the object's mode (the pages' memtype
  * is that mode already: patdev_range_set_memtype()). The core makes one
- * for all its users and counts them.
+ * for all its users and counts them. The core takes a failed ->vmap for a
+ * bug (a warning), so this fails only where the kernel cannot map, and
+ * maps a revoked object too: the dma-buf still holds its memory. A
+ * read-only export has no ->vmap at all (patdev_dmabuf_ro_ops), which the
+ * core answers quietly: importers take a kernel mapping as writable.
  */
 static int patdev_export_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
@@ -268,9 +324,7 @@ static int patdev_export_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 			pages[idx + i] = pfn_to_page(pfn + i);
 	}
 	/* The mode cannot change while pinned: the mapping keeps it. */
-	ret = patdev_obj_pin(obj);
-	if (ret)
-		goto out;
+	patdev_obj_pin(obj, true);
 	vaddr = vmap(pages, obj->npages, VM_MAP, patdev_obj_pgprot(obj, PAGE_KERNEL));
 	if (!vaddr) {
 		patdev_obj_unpin(obj);
@@ -320,6 +374,16 @@ static const struct dma_buf_ops patdev_dmabuf_ops = {
 	.vunmap = patdev_export_vunmap,
 };
 
+/* A read-only export: no kernel mapping (dma_buf_vmap() answers EINVAL). */
+static const struct dma_buf_ops patdev_dmabuf_ro_ops = {
+	.map_dma_buf = patdev_export_map,
+	.unmap_dma_buf = patdev_export_unmap,
+	.release = patdev_export_release,
+	.begin_cpu_access = patdev_export_begin_cpu,
+	.end_cpu_access = patdev_export_end_cpu,
+	.mmap = patdev_export_mmap,
+};
+
 /* The object an export names: a name, or a created object's first offset. */
 static struct patdev_obj *patdev_export_lookup(u64 offset)
 {
@@ -338,6 +402,7 @@ static struct patdev_obj *patdev_export_lookup(u64 offset)
 
 long patdev_ioctl_export(struct file *file, void __user *arg)
 {
+	struct patdev_file *pfile = file->private_data;
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
 	struct patdev_dmabuf *pd;
 	struct patdev_export e;
@@ -356,6 +421,19 @@ long patdev_ioctl_export(struct file *file, void __user *arg)
 	ret = -EOPNOTSUPP;
 	if (obj->mmio)
 		goto err_put;
+	/*
+	 * An importer's mappings pin the object against its creator's mode
+	 * changes and revocations: a created object is its creator's to hand
+	 * out, as it is its creator's to change.
+	 */
+	if (obj->created) {
+		ret = patdev_space_owner_check(pfile, obj);
+		if (ret)
+			goto err_put;
+	}
+	ret = -ENXIO;
+	if (READ_ONCE(obj->revoked))
+		goto err_put;
 	/* As an mmap through this file would answer for PROT_WRITE. */
 	ret = -EACCES;
 	if (write && (obj->readonly || !(file->f_mode & FMODE_WRITE)))
@@ -370,7 +448,7 @@ long patdev_ioctl_export(struct file *file, void __user *arg)
 	INIT_LIST_HEAD(&pd->mapped);
 	info.exp_name = KBUILD_MODNAME;
 	info.owner = THIS_MODULE;
-	info.ops = &patdev_dmabuf_ops;
+	info.ops = write ? &patdev_dmabuf_ops : &patdev_dmabuf_ro_ops;
 	info.size = (size_t)obj->npages << PAGE_SHIFT;
 	info.flags = write ? O_RDWR : O_RDONLY;
 	info.priv = pd;

@@ -69,7 +69,7 @@ bool patdev_pud_leaf(struct mm_struct *mm, unsigned long addr)
  *
  * Only if the kernel has such entries, the slot lies inside the vma and
  * the object, and its pages are one physically contiguous run aligned to
- * @size.
+ * @size; 1 GiB ones only through the device's own file.
  *
  * Return: true if it may.
  */
@@ -81,6 +81,13 @@ bool patdev_huge_slot(struct vm_area_struct *vma, unsigned long haddr, unsigned 
 	pgoff_t idx;
 
 	if (!(size == PMD_SIZE ? PATDEV_HUGE : PATDEV_HUGE_1G))
+		return false;
+	/*
+	 * 1 GiB entries in the device's own mappings only: its
+	 * get_unmapped_area() drops them before mremap() moves one
+	 * (patdev_drop_pud_leaves()); a dma-buf's file has no such hook.
+	 */
+	if (size == PUD_SIZE && vma->vm_file->f_op->get_unmapped_area != patdev_get_unmapped_area)
 		return false;
 	/* A tracked object's state is per page: it gets 4 KiB entries only. */
 	if (patdev_obj_tracked(obj) || haddr < vma->vm_start || vma->vm_end - haddr < size)

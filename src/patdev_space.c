@@ -575,24 +575,25 @@ int patdev_obj_revoke(struct patdev_obj *obj, bool unless_pinned)
  *	tables: an importer's DMA or kernel mapping, which neither a
  *	revocation nor a mode change could reach
  * @obj: the object
+ * @revoked_too: pin a revoked object too (a kernel mapping, which the
+ *	dma-buf core does not let an exporter refuse)
  *
  * While pinned, PATDEV_IOC_SET_CACHE and a revoking PATDEV_IOC_DESTROY
- * fail with EBUSY; the object's mode stays what it was at the pin. Takes
- * no mutex of the object: importers pin under their reservation lock,
- * which mmap takes under the mmap lock, which a change or revocation
- * holding mode_lock may wait for.
+ * fail with EBUSY: a change that is waiting for claims when a pin comes
+ * gives up at its end (patdev_change_cache()), so the object keeps the
+ * mode it had at the pin. Never waits for a change: importers pin under
+ * their reservation lock, which faults of other drivers take under the
+ * mmap lock, which a change may wait for.
  *
- * Return: 0; -ENXIO once revoked; -EBUSY while a mode change is under way.
+ * Return: 0; -ENXIO once revoked (unless @revoked_too).
  */
-int patdev_obj_pin(struct patdev_obj *obj)
+int patdev_obj_pin(struct patdev_obj *obj, bool revoked_too)
 {
 	int ret = 0;
 
 	down_read(&obj->revoke_lock);
-	if (obj->revoked)
+	if (obj->revoked && !revoked_too)
 		ret = -ENXIO;
-	else if (READ_ONCE(obj->changing))
-		ret = -EBUSY;
 	else
 		atomic_inc(&obj->pins);
 	up_read(&obj->revoke_lock);

@@ -458,27 +458,31 @@ struct patdev_set_cache {
 
 /**
  * struct patdev_export - a RAM object as a dma-buf (PATDEV_IOC_EXPORT)
- * @offset: in: the object: offset 0 or PAGE_SIZE (the module's objects),
- *	or the first offset of a created one (ENXIO for any other offset)
- * @flags: in: PATDEV_EXPORT_WRITE: the dma-buf may be mapped for writing
- *	(EACCES if the object is read-only or this file was not opened for
- *	writing); without it, read-only
+ * @offset: in: the object: offset 0 or PAGE_SIZE (the module's objects,
+ *	anyone's to export), or the first offset of a created one, through
+ *	the open file that created it (EPERM otherwise: an importer's
+ *	mappings hold the object against its creator's changes, below);
+ *	EINVAL if not page-aligned, ENXIO for any other offset
+ * @flags: in: PATDEV_EXPORT_WRITE: the dma-buf may be written: mapped for
+ *	writing, mapped for DMA from a device, mapped by the kernel (EACCES
+ *	if the object is read-only or this file was not opened for writing).
+ *	Without it, only mmaps for reading and DMA mappings towards a device
+ *	are given; an importer asking for more gets EACCES.
  * @fd: out: the dma-buf's file descriptor, close-on-exec
  * @reserved: in: must be zero; out: zero
  *
- * Any RAM object, in any mode, whoever made it: an export gives what an
- * mmap of the object would. Device memory (a BAR, the local APIC page) is
- * EOPNOTSUPP. Every alias of the memory has the object's mode: an mmap of
- * the dma-buf is a patdev mapping like any other (same faults, 2 MiB
- * entries at 2 MiB-aligned addresses, tracking, revocation: PATDEV_IOC_QUERY
- * answers for it); an importer's kernel mapping (dma_buf_vmap()) is made
- * in the object's mode; an importer's DMA mapping holds the object's own
- * pages, never a bounce buffer: a device that cannot reach them directly
- * (its DMA mask) or through an IOMMU cannot map the buffer (EREMOTEIO to
- * the importer): for a 32-bit mask, create the object with
- * PATDEV_CREATE_DMA32. An importer that needs the buffer contiguous in DMA space
- * (vb2-dma-contig) without an IOMMU needs an object of one physically
- * contiguous run: PATDEV_IOC_OBJINFO's @nsegs is 1.
+ * Every alias of the memory has the object's mode: an mmap of the dma-buf
+ * is a patdev mapping like any other (same faults, 2 MiB entries at
+ * 2 MiB-aligned addresses, tracking, revocation: PATDEV_IOC_QUERY answers
+ * for it); an importer's kernel mapping (dma_buf_vmap()) is made in the
+ * object's mode; an importer's DMA mapping holds the object's own pages,
+ * never a bounce buffer: a device that cannot reach them directly (its DMA
+ * mask) or through an IOMMU cannot map the buffer (EREMOTEIO to the
+ * importer): for a 32-bit mask, create the object with
+ * PATDEV_CREATE_DMA32. An importer that needs the buffer contiguous in
+ * DMA space (vb2-dma-contig) without an IOMMU needs an object of one
+ * physically contiguous run: PATDEV_IOC_OBJINFO's @nsegs is 1. Device
+ * DMA and kernel writes do not mark a tracked object's pages modified.
  * DMA_BUF_IOCTL_SYNC: for a WB object, the CPU's caches are synced with
  * the importers' mapped attachments; for WC, the end of a write drains the
  * CPU's write-combining buffers; UC- needs nothing.
@@ -487,9 +491,15 @@ struct patdev_set_cache {
  * PATDEV_IOC_SET_CACHE and PATDEV_IOC_DESTROY with PATDEV_DESTROY_REVOKE
  * fail with EBUSY, as a change could not reach those aliases; with none,
  * they apply to the dma-buf's mmaps as to any mapping, and after a
- * revocation new DMA and kernel mappings fail with ENXIO.
- * Errors: ENOENT, ENXIO (see "Offsets in ioctls" above), EINVAL (bad
- * flags or reserved field), EACCES, EOPNOTSUPP, EMFILE, ENOMEM.
+ * revocation new mmaps and DMA mappings fail with ENXIO. A kernel mapping
+ * cannot be refused (the dma-buf core takes a failed vmap for a bug): an
+ * importer still holding the dma-buf can map it after a revocation, so
+ * revoke once the importers have closed it. An importer's pin that comes
+ * while a mode change waits for other processes makes the change fail
+ * with EBUSY at its end, having changed nothing.
+ * Errors: ENOENT, ENXIO, EINTR (see "Offsets in ioctls" above), EINVAL
+ * (bad offset, flags or reserved field), EPERM, EACCES, EOPNOTSUPP
+ * (device memory: a BAR, the local APIC page), EFAULT, EMFILE, ENOMEM.
  */
 struct patdev_export {
 	__u64 offset;
