@@ -665,97 +665,6 @@ TEST_F(export, every_release_order_frees_everything)
 	close(vgem);
 }
 
-/* vivid's controls (drivers/media/test-drivers/vivid/vivid-ctrls.c). */
-#define VIVID_CID_TEST_PATTERN	0x00f0f000
-#define VIVID_CID_OSD_TEXT_MODE	0x00f0f001
-#define VIVID_PATTERN_100_BARS	1
-#define VIVID_OSD_NONE		2
-#define FRAME_W			320
-#define FRAME_H			180
-#define NBUFS			2
-
-/* The /dev/video node of vivid instance @inst ("platform:vivid-00N"), or -1. */
-static int vivid_open(int inst)
-{
-	char path[32], want[32];
-	int i, fd;
-
-	snprintf(want, sizeof(want), "platform:vivid-%03d", inst);
-	for (i = 0; i < 64; i++) {
-		struct v4l2_capability cap;
-
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) && !strcmp((char *)cap.bus_info, want) &&
-		    (cap.device_caps & V4L2_CAP_VIDEO_CAPTURE))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
-static int vivid_ctrl(int fd, __u32 id, __s32 val)
-{
-	struct v4l2_ext_control c = { .id = id, .value = val };
-	struct v4l2_ext_controls cs = { .which = V4L2_CTRL_WHICH_CUR_VAL, .count = 1,
-					.controls = &c };
-
-	return ioctl(fd, VIDIOC_S_EXT_CTRLS, &cs);
-}
-
-/*
- * The webcam input, 320x180 RGB24, 100% colour bars and no text: every
- * frame is eight bars of 40 pixels of exact full-range colours. Returns
- * 0 or -1 with errno.
- */
-static int vivid_setup(int fd, __u32 *sizeimage)
-{
-	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
-	struct v4l2_streamparm parm = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
-	int input = 0;
-
-	if (ioctl(fd, VIDIOC_S_INPUT, &input) ||
-	    vivid_ctrl(fd, VIVID_CID_TEST_PATTERN, VIVID_PATTERN_100_BARS) ||
-	    vivid_ctrl(fd, VIVID_CID_OSD_TEXT_MODE, VIVID_OSD_NONE))
-		return -1;
-	f.fmt.pix.width = FRAME_W;
-	f.fmt.pix.height = FRAME_H;
-	f.fmt.pix.pixelformat = V4L2_PIX_FMT_RGB24;
-	f.fmt.pix.field = V4L2_FIELD_NONE;
-	if (ioctl(fd, VIDIOC_S_FMT, &f))
-		return -1;
-	if (f.fmt.pix.width != FRAME_W || f.fmt.pix.height != FRAME_H ||
-	    f.fmt.pix.pixelformat != V4L2_PIX_FMT_RGB24 || f.fmt.pix.bytesperline != FRAME_W * 3) {
-		errno = ERANGE;
-		return -1;
-	}
-	*sizeimage = f.fmt.pix.sizeimage;
-	/* As fast as the webcam goes: TCG makes each frame slow enough. */
-	parm.parm.capture.timeperframe.numerator = 1;
-	parm.parm.capture.timeperframe.denominator = 60;
-	ioctl(fd, VIDIOC_S_PARM, &parm);
-	return 0;
-}
-
-static int vivid_reqbufs(int fd, unsigned int count)
-{
-	struct v4l2_requestbuffers rb = { .count = count, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-					  .memory = V4L2_MEMORY_DMABUF };
-
-	return ioctl(fd, VIDIOC_REQBUFS, &rb);
-}
-
-static int vivid_qbuf(int fd, unsigned int index, int dfd, size_t len)
-{
-	struct v4l2_buffer b = { .index = index, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-				 .memory = V4L2_MEMORY_DMABUF, .length = len };
-
-	b.m.fd = dfd;
-	return ioctl(fd, VIDIOC_QBUF, &b);
-}
-
 /* The next filled buffer's index, or -1 (ETIME after 20 s). */
 static int vivid_dqbuf(int fd, __u32 *bytesused)
 {
@@ -774,6 +683,8 @@ static int vivid_dqbuf(int fd, __u32 *bytesused)
 }
 
 /* 0, or 1 + the offset of the first byte that is not vivid's colour bars. */
+#define NBUFS 2
+
 static size_t check_bars(const unsigned char *frame)
 {
 	static const unsigned char bars[8][3] = {
@@ -782,12 +693,12 @@ static size_t check_bars(const unsigned char *frame)
 	};
 	size_t x, y, c;
 
-	for (y = 0; y < FRAME_H; y++)
-		for (x = 0; x < FRAME_W; x++)
+	for (y = 0; y < PATDEV_VIVID_H; y++)
+		for (x = 0; x < PATDEV_VIVID_W; x++)
 			for (c = 0; c < 3; c++) {
-				size_t o = (y * FRAME_W + x) * 3 + c;
+				size_t o = (y * PATDEV_VIVID_W + x) * 3 + c;
 
-				if (frame[o] != bars[x * 8 / FRAME_W][c])
+				if (frame[o] != bars[x * 8 / PATDEV_VIVID_W][c])
 					return o + 1;
 			}
 	return 0;
@@ -813,11 +724,11 @@ static void capture_into_patdev(struct __test_metadata *_metadata, int fd, unsig
 	__u32 sizeimage, used;
 	char vmap[16];
 
-	vfd = vivid_open(inst);
+	vfd = patdev_vivid_open(inst);
 	ASSERT_LE(0, vfd) TH_LOG("no vivid instance %d (modprobe vivid n_devs=2 ...)", inst);
-	ASSERT_EQ(0, vivid_setup(vfd, &sizeimage)) TH_LOG("vivid setup: %s", strerror(errno));
+	ASSERT_EQ(0, patdev_vivid_setup(vfd, &sizeimage)) TH_LOG("vivid setup: %s", strerror(errno));
 	ASSERT_GE(len, sizeimage);
-	ASSERT_EQ(0, vivid_reqbufs(vfd, NBUFS));
+	ASSERT_EQ(0, patdev_vivid_reqbufs(vfd, NBUFS));
 	for (i = 0; i < NBUFS; i++) {
 		/* One chunk (nsegs 1), below 4 GiB for vivid's 32-bit DMA mask. */
 		ASSERT_EQ(0, patdev_create(fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_WC, 6,
@@ -832,7 +743,7 @@ static void capture_into_patdev(struct __test_metadata *_metadata, int fd, unsig
 		ASSERT_GT(1ULL << 32, (q.pfn + 1) * page);
 		dfd[i] = patdev_export(fd, off[i], PATDEV_EXPORT_WRITE);
 		ASSERT_LE(0, dfd[i]);
-		ASSERT_EQ(0, vivid_qbuf(vfd, i, dfd[i], len)) TH_LOG("QBUF: %s", strerror(errno));
+		ASSERT_EQ(0, patdev_vivid_qbuf(vfd, i, dfd[i], len)) TH_LOG("QBUF: %s", strerror(errno));
 	}
 	ASSERT_EQ(0, ioctl(vfd, VIDIOC_STREAMON, &(int){ V4L2_BUF_TYPE_VIDEO_CAPTURE }));
 	for (frames = 0; frames < 4; frames++) {
@@ -852,10 +763,10 @@ static void capture_into_patdev(struct __test_metadata *_metadata, int fd, unsig
 		EXPECT_EQ(-1, patdev_destroy(fd, off[i], PATDEV_DESTROY_REVOKE));
 		EXPECT_EQ(EBUSY, errno);
 		memset(map[i], 0x5a, len);
-		ASSERT_EQ(0, vivid_qbuf(vfd, i, dfd[i], len));
+		ASSERT_EQ(0, patdev_vivid_qbuf(vfd, i, dfd[i], len));
 	}
 	ASSERT_EQ(0, ioctl(vfd, VIDIOC_STREAMOFF, &(int){ V4L2_BUF_TYPE_VIDEO_CAPTURE }));
-	ASSERT_EQ(0, vivid_reqbufs(vfd, 0));
+	ASSERT_EQ(0, patdev_vivid_reqbufs(vfd, 0));
 	for (i = 0; i < NBUFS; i++) {
 		/* vivid let go: no alias left but the user's, which a change reaches. */
 		EXPECT_STREQ("none", export_vmap(off[i], vmap, sizeof(vmap)));
@@ -891,10 +802,10 @@ TEST_F(export, vivid_dma_contig_refuses_a_scattered_object)
 	__u32 sizeimage;
 	int vfd, dfd, tries;
 
-	vfd = vivid_open(1);
+	vfd = patdev_vivid_open(1);
 	ASSERT_LE(0, vfd);
-	ASSERT_EQ(0, vivid_setup(vfd, &sizeimage));
-	ASSERT_EQ(0, vivid_reqbufs(vfd, NBUFS));
+	ASSERT_EQ(0, patdev_vivid_setup(vfd, &sizeimage));
+	ASSERT_EQ(0, patdev_vivid_reqbufs(vfd, NBUFS));
 	/*
 	 * Fresh 4 KiB pages often come in a physical run; freed ones come
 	 * back last in, first out, so a second try gets a scattered object.
@@ -912,14 +823,14 @@ TEST_F(export, vivid_dma_contig_refuses_a_scattered_object)
 	TH_LOG("%llu segments", (unsigned long long)info.nsegs);
 	dfd = patdev_export(self->fd, off, PATDEV_EXPORT_WRITE);
 	ASSERT_LE(0, dfd);
-	EXPECT_EQ(-1, vivid_qbuf(vfd, 0, dfd, len));
+	EXPECT_EQ(-1, patdev_vivid_qbuf(vfd, 0, dfd, len));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(0, export_dma_maps(off));
 	EXPECT_EQ(0, set_cache(self->fd, off, PATDEV_CACHE_UC_MINUS));
 	close(dfd);
 	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
 out:
-	ASSERT_EQ(0, vivid_reqbufs(vfd, 0));
+	ASSERT_EQ(0, patdev_vivid_reqbufs(vfd, 0));
 	close(vfd);
 }
 
@@ -941,16 +852,16 @@ TEST_F(export, read_only_export_refuses_writing_importers)
 	dfd = patdev_export(self->fd, off, 0);
 	ASSERT_LE(0, dfd);
 	for (inst = 0; inst < 2; inst++) {
-		vfd = vivid_open(inst);
+		vfd = patdev_vivid_open(inst);
 		ASSERT_LE(0, vfd);
-		ASSERT_EQ(0, vivid_setup(vfd, &sizeimage));
-		ASSERT_EQ(0, vivid_reqbufs(vfd, NBUFS));
-		EXPECT_EQ(-1, vivid_qbuf(vfd, 0, dfd, len));
+		ASSERT_EQ(0, patdev_vivid_setup(vfd, &sizeimage));
+		ASSERT_EQ(0, patdev_vivid_reqbufs(vfd, NBUFS));
+		EXPECT_EQ(-1, patdev_vivid_qbuf(vfd, 0, dfd, len));
 		/* vb2-vmalloc: EFAULT (no vmap); vb2-dma-contig: EINVAL (no map). */
 		EXPECT_EQ(inst ? EINVAL : EFAULT, errno);
 		EXPECT_EQ(0, export_dma_maps(off));
 		EXPECT_STREQ("none", export_vmap(off, vmap, sizeof(vmap)));
-		ASSERT_EQ(0, vivid_reqbufs(vfd, 0));
+		ASSERT_EQ(0, patdev_vivid_reqbufs(vfd, 0));
 		close(vfd);
 	}
 	EXPECT_EQ(0, set_cache(self->fd, off, PATDEV_CACHE_UC_MINUS));
@@ -991,17 +902,17 @@ TEST_F(export, vivid_dma_contig_cannot_reach_memory_above_4g)
 	if (found < 0)
 		SKIP(goto out, "no object above 4 GiB in %d tries", n);
 	TH_LOG("object at %#llx", high);
-	vfd = vivid_open(1);
+	vfd = patdev_vivid_open(1);
 	ASSERT_LE(0, vfd);
-	ASSERT_EQ(0, vivid_setup(vfd, &sizeimage));
-	ASSERT_EQ(0, vivid_reqbufs(vfd, NBUFS));
+	ASSERT_EQ(0, patdev_vivid_setup(vfd, &sizeimage));
+	ASSERT_EQ(0, patdev_vivid_reqbufs(vfd, NBUFS));
 	dfd = patdev_export(self->fd, off[found], PATDEV_EXPORT_WRITE);
 	ASSERT_LE(0, dfd);
-	EXPECT_EQ(-1, vivid_qbuf(vfd, 0, dfd, len));
+	EXPECT_EQ(-1, patdev_vivid_qbuf(vfd, 0, dfd, len));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, export_dma_maps(off[found]));
 	EXPECT_EQ(0, set_cache(self->fd, off[found], PATDEV_CACHE_UC_MINUS));
-	ASSERT_EQ(0, vivid_reqbufs(vfd, 0));
+	ASSERT_EQ(0, patdev_vivid_reqbufs(vfd, 0));
 	close(dfd);
 	close(vfd);
 out:

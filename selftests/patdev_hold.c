@@ -270,4 +270,55 @@ TEST_F(hold, change_waits_for_an_unlinked_mapping)
 	ASSERT_EQ(0, exit_code(mapper)) TH_LOG("the mapper kept entries of the old mode");
 }
 
+/*
+ * A change waits for a mapper held inside ->mmap; meanwhile vivid (built
+ * into the debug kernel: vb2-vmalloc instance 0) imports a dma-buf of the
+ * object, which pins it with a kernel mapping in the old mode. The pin
+ * does not wait for the change, so the change must give up at its end
+ * (EBUSY), leaving the object and the importer's mapping in the old mode.
+ */
+TEST_F(hold, a_pin_during_a_change_makes_it_give_up)
+{
+	const size_t len = 256 * 1024;
+	struct patdev_set_cache wb = { .cache = PATDEV_CACHE_WB };
+	struct patdev_objinfo info = { 0 };
+	unsigned long long off;
+	int vfd, dfd, status;
+	__u32 sizeimage;
+	pid_t mapper, changer;
+
+	vfd = patdev_vivid_open(0);
+	ASSERT_LE(0, vfd) TH_LOG("no vivid (the debug kernel has it built in)");
+	ASSERT_EQ(0, patdev_vivid_setup(vfd, &sizeimage));
+	ASSERT_EQ(0, patdev_vivid_reqbufs(vfd, 2));
+	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_WC, 6, 0, &off));
+	dfd = patdev_export(self->fd, off, PATDEV_EXPORT_WRITE);
+	ASSERT_LE(0, dfd);
+	mapper = start_held_mapper(_metadata, off, len, self->go);
+	changer = fork();
+	ASSERT_GE(changer, 0);
+	if (changer == 0) {
+		wb.offset = off;
+		_exit(ioctl(self->fd, PATDEV_IOC_SET_CACHE, &wb) ? errno : 0);
+	}
+	ASSERT_EQ(0, wait_sleeping(changer, changer)) TH_LOG("the change never waited");
+	/* The importer's vmap: a pin, taken while the change waits. */
+	ASSERT_EQ(0, patdev_vivid_qbuf(vfd, 0, dfd, len));
+	ASSERT_EQ(1, write(self->go[1], "g", 1));
+	ASSERT_EQ(changer, waitpid(changer, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == EBUSY)
+		TH_LOG("the change ended with %d, not EBUSY", WEXITSTATUS(status));
+	info.pgoff = off / self->page;
+	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_OBJINFO, &info));
+	EXPECT_EQ(patdev_pat_on() ? PATDEV_CACHE_WC : PATDEV_CACHE_UC_MINUS, info.cache);
+	EXPECT_LE(0, exit_code(mapper));
+	/* Let go, the change goes through. */
+	ASSERT_EQ(0, patdev_vivid_reqbufs(vfd, 0));
+	wb.offset = off;
+	EXPECT_EQ(0, ioctl(self->fd, PATDEV_IOC_SET_CACHE, &wb));
+	close(dfd);
+	close(vfd);
+	EXPECT_EQ(0, patdev_destroy(self->fd, off, 0));
+}
+
 TEST_HARNESS_MAIN

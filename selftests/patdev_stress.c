@@ -41,7 +41,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <linux/videodev2.h>
 
 #include "patdev_selftest.h"
 #include "patdev_user.h"
@@ -428,53 +427,20 @@ static int forking_object(int fd, unsigned int *seed)
 	return ret ? -1 : 0;
 }
 
-static int vivid_reqbufs(int fd, unsigned int count)
-{
-	struct v4l2_requestbuffers rb = { .count = count, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-					  .memory = V4L2_MEMORY_DMABUF };
-
-	return ioctl(fd, VIDIOC_REQBUFS, &rb);
-}
-
 /*
- * vivid's vb2-vmalloc instance (instance 0), set to small RGB24 frames,
- * or -1: one worker holds it, as a queue has one owner.
+ * vivid's vb2-vmalloc instance, set up, or -1: one worker holds it, as a
+ * queue has one owner.
  */
 static int vivid_open_small(void)
 {
-	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
-	char path[32];
-	int i, fd;
+	int fd = patdev_vivid_open(0);
+	__u32 sizeimage;
 
-	f.fmt.pix.width = 320;
-	f.fmt.pix.height = 180;
-	f.fmt.pix.pixelformat = V4L2_PIX_FMT_RGB24;
-	for (i = 0; i < 64; i++) {
-		struct v4l2_capability cap;
-
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) &&
-		    !strcmp((char *)cap.bus_info, "platform:vivid-000") &&
-		    !ioctl(fd, VIDIOC_S_FMT, &f))
-			return fd;
+	if (fd >= 0 && patdev_vivid_setup(fd, &sizeimage)) {
 		close(fd);
+		fd = -1;
 	}
-	return -1;
-}
-
-/* Queues the dma-buf into vivid: its kernel mapping pins the object. */
-static int vivid_pin(int fd, int dmabuf, size_t len)
-{
-	struct v4l2_buffer b = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-				 .memory = V4L2_MEMORY_DMABUF, .length = len };
-
-	b.m.fd = dmabuf;
-	if (vivid_reqbufs(fd, 2))
-		return -1;
-	return ioctl(fd, VIDIOC_QBUF, &b);
+	return fd;
 }
 
 struct importer {
@@ -512,11 +478,12 @@ static void *importer_thread(void *arg)
 			close(fd);
 		if (im->vivid >= 0) {
 			/* vb2-vmalloc's QBUF vmaps (a pin) until REQBUFS(0) lets go. */
-			if (!vivid_pin(im->vivid, im->dmabuf, im->len))
+			if (!patdev_vivid_reqbufs(im->vivid, 2) &&
+			    !patdev_vivid_qbuf(im->vivid, 0, im->dmabuf, im->len))
 				usleep(rand_r(&im->seed) % 500);
-			else if (errno != EFAULT)	/* vb2's answer to ENXIO, EBUSY */
+			else if (errno != EFAULT)	/* vb2's answer to a failed vmap */
 				im->bad = errno;
-			if (vivid_reqbufs(im->vivid, 0))
+			if (patdev_vivid_reqbufs(im->vivid, 0))
 				im->bad = errno;
 		} else if (im->vgem >= 0) {
 			/* Where the import maps the attachment: a pin. */
