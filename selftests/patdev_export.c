@@ -726,7 +726,8 @@ static void capture_into_patdev(struct __test_metadata *_metadata, int fd, unsig
 
 	vfd = patdev_vivid_open(inst);
 	ASSERT_LE(0, vfd) TH_LOG("no vivid instance %d (modprobe vivid n_devs=2 ...)", inst);
-	ASSERT_EQ(0, patdev_vivid_setup(vfd, &sizeimage)) TH_LOG("vivid setup: %s", strerror(errno));
+	ASSERT_EQ(0, patdev_vivid_setup(vfd, &sizeimage))
+		TH_LOG("vivid setup: %s", strerror(errno));
 	ASSERT_GE(len, sizeimage);
 	ASSERT_EQ(0, patdev_vivid_reqbufs(vfd, NBUFS));
 	for (i = 0; i < NBUFS; i++) {
@@ -743,7 +744,8 @@ static void capture_into_patdev(struct __test_metadata *_metadata, int fd, unsig
 		ASSERT_GT(1ULL << 32, (q.pfn + 1) * page);
 		dfd[i] = patdev_export(fd, off[i], PATDEV_EXPORT_WRITE);
 		ASSERT_LE(0, dfd[i]);
-		ASSERT_EQ(0, patdev_vivid_qbuf(vfd, i, dfd[i], len)) TH_LOG("QBUF: %s", strerror(errno));
+		ASSERT_EQ(0, patdev_vivid_qbuf(vfd, i, dfd[i], len))
+			TH_LOG("QBUF: %s", strerror(errno));
 	}
 	ASSERT_EQ(0, ioctl(vfd, VIDIOC_STREAMON, &(int){ V4L2_BUF_TYPE_VIDEO_CAPTURE }));
 	for (frames = 0; frames < 4; frames++) {

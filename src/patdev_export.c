@@ -90,8 +90,10 @@ static pgoff_t patdev_export_seg(struct patdev_obj *obj, struct device *dev, pgo
 		return 0;
 	run = min3(run, max_run, obj->npages - idx);
 	phys = PFN_PHYS(*pfn);
+	/* Up to the boundary's next multiple; at least the page itself. */
 	if (boundary != ULONG_MAX)
-		run = min(run, max_t(unsigned long, ((phys | boundary) - phys + 1) >> PAGE_SHIFT, 1));
+		run = min(run, max_t(unsigned long,
+				     ((phys | boundary) - phys + 1) >> PAGE_SHIFT, 1));
 	return run;
 }
 
