@@ -365,25 +365,24 @@ static void patdev_export_release(struct dma_buf *dmabuf)
 	kfree(pd);
 }
 
+/* What every export offers; a writable one adds the kernel mapping. */
+#define PATDEV_DMABUF_COMMON_OPS					\
+	.map_dma_buf = patdev_export_map,				\
+	.unmap_dma_buf = patdev_export_unmap,				\
+	.release = patdev_export_release,				\
+	.begin_cpu_access = patdev_export_begin_cpu,			\
+	.end_cpu_access = patdev_export_end_cpu,			\
+	.mmap = patdev_export_mmap
+
 static const struct dma_buf_ops patdev_dmabuf_ops = {
-	.map_dma_buf = patdev_export_map,
-	.unmap_dma_buf = patdev_export_unmap,
-	.release = patdev_export_release,
-	.begin_cpu_access = patdev_export_begin_cpu,
-	.end_cpu_access = patdev_export_end_cpu,
-	.mmap = patdev_export_mmap,
+	PATDEV_DMABUF_COMMON_OPS,
 	.vmap = patdev_export_vmap,
 	.vunmap = patdev_export_vunmap,
 };
 
 /* A read-only export: no kernel mapping (dma_buf_vmap() answers EINVAL). */
 static const struct dma_buf_ops patdev_dmabuf_ro_ops = {
-	.map_dma_buf = patdev_export_map,
-	.unmap_dma_buf = patdev_export_unmap,
-	.release = patdev_export_release,
-	.begin_cpu_access = patdev_export_begin_cpu,
-	.end_cpu_access = patdev_export_end_cpu,
-	.mmap = patdev_export_mmap,
+	PATDEV_DMABUF_COMMON_OPS,
 };
 
 /* The object an export names: a name, or a created object's first offset. */
