@@ -203,7 +203,7 @@ TEST_F(patdev, version_ioctl)
 	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_VERSION, &v));
 	ASSERT_EQ(PATDEV_VERSION_MAJOR, v.major);
 	ASSERT_EQ(PATDEV_VERSION_MINOR, v.minor);
-	ASSERT_EQ(6, v.minor) TH_LOG("the ioctl ABI of minor 6");
+	ASSERT_EQ(7, v.minor) TH_LOG("the ioctl ABI of minor 7");
 	/* A 0.1 program's VERSION call (_IOWR then) is still answered. */
 	memset(&v, 0xff, sizeof(v));
 	ASSERT_EQ(0, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version), &v));
@@ -213,6 +213,7 @@ TEST_F(patdev, version_ioctl)
 	ASSERT_TRUE(v.features & PATDEV_FEAT_RW);
 	ASSERT_TRUE(v.features & PATDEV_FEAT_PREFAULT);
 	ASSERT_TRUE(v.features & PATDEV_FEAT_CREATE);
+	ASSERT_TRUE(v.features & PATDEV_FEAT_EXPORT);
 }
 
 TEST_F(patdev, version_ioctl_bad_pointer_efault)
@@ -1654,7 +1655,7 @@ TEST_F(patdev, create_bad_input)
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, 99, 0, 0, NULL));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 4, NULL));
+	ASSERT_EQ(-1, patdev_create(self->fd, PATDEV_OBJ_ANON, pg, PATDEV_CACHE_WB, 0, 8, NULL));
 	ASSERT_EQ(EINVAL, errno);
 	c.reserved = 1;
 	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_CREATE, &c));
