@@ -77,23 +77,25 @@ static DEFINE_MUTEX(exports_lock);
 /*
  * The pages from @idx on that one segment for @dev may hold: the
  * physical run there, no longer than the device's maximum segment, not
- * across its segment boundary, not past the object's end.
+ * across its segment boundary (of bus addresses: dma-direct's are the
+ * pages' own; an IOMMU keeps to the boundary itself, so splitting there
+ * too costs nothing), not past the object's end. The device takes whole
+ * pages (patdev_export_map() checked).
  */
 static pgoff_t patdev_export_seg(struct patdev_obj *obj, struct device *dev, pgoff_t idx,
 				 unsigned long *pfn)
 {
-	pgoff_t max_run = max_t(pgoff_t, dma_get_max_seg_size(dev) >> PAGE_SHIFT, 1);
 	unsigned long boundary = dma_get_seg_boundary(dev), run;
-	phys_addr_t phys;
+	pgoff_t max_run = dma_get_max_seg_size(dev) >> PAGE_SHIFT;
+	dma_addr_t bus;
 
 	if (patdev_obj_run(obj, idx, pfn, &run))
 		return 0;
 	run = min3(run, max_run, obj->npages - idx);
-	phys = PFN_PHYS(*pfn);
-	/* Up to the boundary's next multiple; at least the page itself. */
+	bus = phys_to_dma(dev, PFN_PHYS(*pfn));
+	/* Up to the boundary's next multiple: @boundary + 1 is a power of two. */
 	if (boundary != ULONG_MAX)
-		run = min(run, max_t(unsigned long,
-				     ((phys | boundary) - phys + 1) >> PAGE_SHIFT, 1));
+		run = min_t(unsigned long, run, ((bus | boundary) - bus + 1) >> PAGE_SHIFT);
 	return run;
 }
 
@@ -189,6 +191,9 @@ static struct sg_table *patdev_export_map(struct dma_buf_attachment *attach,
 
 	if (!pd->writable && dir != DMA_TO_DEVICE)
 		return ERR_PTR(-EACCES);
+	/* A device whose segments cannot hold a whole page takes none of ours. */
+	if (dma_get_max_seg_size(dev) < PAGE_SIZE || dma_get_seg_boundary(dev) < PAGE_SIZE - 1)
+		return ERR_PTR(-EINVAL);
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
@@ -275,7 +280,7 @@ static int patdev_export_end_cpu(struct dma_buf *dmabuf, enum dma_data_direction
 		mutex_unlock(&pd->lock);
 		break;
 	case PATDEV_CACHE_WC:
-		wmb();	/* drains the write-combining buffers */
+		wmb();	/* drains this CPU's write-combining buffers */
 		break;
 	default:
 		break;
@@ -317,6 +322,7 @@ static int patdev_export_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	pages = kvmalloc_array(obj->npages, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
+	/* RAM objects always answer: the core would warn on a failure here. */
 	for (idx = 0; idx < obj->npages; idx += run) {
 		ret = patdev_obj_run(obj, idx, &pfn, &run);
 		if (ret)
@@ -511,9 +517,11 @@ void patdev_export_show(struct seq_file *m)
 			enum patdev_cache c = patdev_kernel_cache(va);
 
 			vmap = patdev_cache_names[c];
-			for (i = 1; i < pd->obj->npages; i++)
+			for (i = 1; i < pd->obj->npages; i++) {
 				if (patdev_kernel_cache(va + (i << PAGE_SHIFT)) != c)
 					vmap = "mixed";
+				cond_resched();
+			}
 		}
 		seq_printf(m, "pgoff %lu: %s pages %lu cache %s %s dma_maps %u vmap %s\n",
 			   pd->obj->base, patdev_kind_names[pd->obj->kind], pd->obj->npages,

@@ -581,9 +581,11 @@ int patdev_obj_revoke(struct patdev_obj *obj, bool unless_pinned)
  * While pinned, PATDEV_IOC_SET_CACHE and a revoking PATDEV_IOC_DESTROY
  * fail with EBUSY: a change that is waiting for claims when a pin comes
  * gives up at its end (patdev_change_cache()), so the object keeps the
- * mode it had at the pin. Never waits for a change: importers pin under
- * their reservation lock, which faults of other drivers take under the
- * mmap lock, which a change may wait for.
+ * mode it had at the pin. Never waits for other processes' mmap locks,
+ * as a change does for its claims: importers pin under their reservation
+ * lock, which faults of other drivers take under the mmap lock. It waits,
+ * as faults do, while a change or revocation holds revoke_lock for write
+ * (the zap and the memtype change).
  *
  * Return: 0; -ENXIO once revoked (unless @revoked_too).
  */
@@ -602,6 +604,8 @@ int patdev_obj_pin(struct patdev_obj *obj, bool revoked_too)
 
 void patdev_obj_unpin(struct patdev_obj *obj)
 {
+	/* The alias is gone before a change or revocation can see no pin. */
+	smp_mb__before_atomic();
 	atomic_dec(&obj->pins);
 }
 

@@ -213,7 +213,8 @@ struct patdev_objinfo {
  *	PATDEV_CREATE_TRACK (keep per-page modified/referenced state, see
  *	&struct patdev_mr), PATDEV_CREATE_DMA32 (all the memory below 4 GiB,
  *	for importers of its dma-bufs whose devices have 32-bit DMA masks and
- *	no IOMMU: see &struct patdev_export)
+ *	no IOMMU: see &struct patdev_export; it counts against max_mb as any
+ *	object, and takes memory of the kernel's 32-bit zone)
  * @offset: out: the mmap offset, in bytes, of the object's first page
  * @reserved: in: must be zero; out: zero
  *
@@ -467,7 +468,8 @@ struct patdev_set_cache {
  *	writing, mapped for DMA from a device, mapped by the kernel (EACCES
  *	if the object is read-only or this file was not opened for writing).
  *	Without it, only mmaps for reading and DMA mappings towards a device
- *	are given; an importer asking for more gets EACCES.
+ *	are given: a writable mmap or DMA mapping gets EACCES, a kernel
+ *	mapping EINVAL (the export offers none).
  * @fd: out: the dma-buf's file descriptor, close-on-exec
  * @reserved: in: must be zero; out: zero
  *
@@ -478,8 +480,9 @@ struct patdev_set_cache {
  * object's mode; an importer's DMA mapping holds the object's own pages,
  * never a bounce buffer: a device that cannot reach them directly (its DMA
  * mask) or through an IOMMU cannot map the buffer (EREMOTEIO to the
- * importer): for a 32-bit mask, create the object with
- * PATDEV_CREATE_DMA32. An importer that needs the buffer contiguous in
+ * importer): for a 32-bit mask, PATDEV_CREATE_DMA32 usually suffices
+ * (not for narrower masks or bus limits, nor where memory encryption
+ * moves bus addresses). An importer that needs the buffer contiguous in
  * DMA space (vb2-dma-contig) without an IOMMU needs an object of one
  * physically contiguous run: PATDEV_IOC_OBJINFO's @nsegs is 1. Device
  * DMA and kernel writes do not mark a tracked object's pages modified.
@@ -487,7 +490,9 @@ struct patdev_set_cache {
  * the importers' mapped attachments; for WC, the end of a write drains the
  * CPU's write-combining buffers; UC- needs nothing.
  * The object lives as long as the dma-buf, its attachments and mappings.
- * While an importer holds a DMA mapping or a kernel mapping of it,
+ * While an importer holds a DMA mapping or a kernel mapping of it (on
+ * 6.1 and 6.12 a dynamic importer, such as a GPU driver, holds a DMA
+ * mapping from its attach to its detach),
  * PATDEV_IOC_SET_CACHE and PATDEV_IOC_DESTROY with PATDEV_DESTROY_REVOKE
  * fail with EBUSY, as a change could not reach those aliases; with none,
  * they apply to the dma-buf's mmaps as to any mapping, and after a
@@ -495,8 +500,8 @@ struct patdev_set_cache {
  * cannot be refused (the dma-buf core takes a failed vmap for a bug): an
  * importer still holding the dma-buf can map it after a revocation, so
  * revoke once the importers have closed it. An importer's pin that comes
- * while a mode change waits for other processes makes the change fail
- * with EBUSY at its end, having changed nothing.
+ * while a mode change waits for other processes' mmaps makes the change
+ * fail with EBUSY at its end, having changed nothing.
  * Errors: ENOENT, ENXIO, EINTR (see "Offsets in ioctls" above), EINVAL
  * (bad offset, flags or reserved field), EPERM, EACCES, EOPNOTSUPP
  * (device memory: a BAR, the local APIC page), EFAULT, EMFILE, ENOMEM.
