@@ -95,27 +95,6 @@ static void *map_bar(int fd, const struct bar_dev *d, size_t len, unsigned int p
 			  prefault);
 }
 
-static int query(int fd, void *addr, struct patdev_query *q)
-{
-	memset(q, 0, sizeof(*q));
-	q->addr = (uintptr_t)addr;
-	return ioctl(fd, PATDEV_IOC_QUERY, q);
-}
-
-static int set_cache(int fd, unsigned long long off, unsigned int cache)
-{
-	struct patdev_set_cache sc = { .offset = off, .cache = cache };
-
-	return ioctl(fd, PATDEV_IOC_SET_CACHE, &sc);
-}
-
-static int objinfo(int fd, unsigned long long off, struct patdev_objinfo *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->pgoff = off / sysconf(_SC_PAGESIZE);
-	return ioctl(fd, PATDEV_IOC_OBJINFO, info);
-}
-
 /* The mode a prefetchable BAR starts in: WC, UC- where PAT is off. */
 static unsigned int wc_mode(void)
 {
@@ -172,7 +151,7 @@ static void check_entries(struct __test_metadata *_metadata, int fd, size_t page
 
 	ASSERT_NE(MAP_FAILED, p);
 	for (off = 0; off < d->size; off += d->size / 4) {
-		ASSERT_EQ(0, query(fd, p + off, &q));
+		ASSERT_EQ(0, patdev_query(fd, p + off, &q));
 		ASSERT_EQ(PATDEV_QUERY_PRESENT, q.flags & PATDEV_QUERY_PRESENT);
 		EXPECT_STREQ(patdev_cache_name(cache), patdev_cache_name(q.cache))
 			TH_LOG("%s at +0x%zx", d->dir, off);
@@ -208,7 +187,7 @@ TEST_F(bar, bars_are_objects_named_in_sysfs)
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(0, objinfo(self->fd, devs[i]->off, &info));
+		ASSERT_EQ(0, patdev_objinfo(self->fd, devs[i]->off / self->page, &info));
 		EXPECT_EQ(PATDEV_OBJ_BAR, info.kind);
 		EXPECT_EQ(devs[i]->size, info.size);
 		EXPECT_EQ(modes[i], info.cache) TH_LOG("%s", devs[i]->dir);
@@ -303,7 +282,7 @@ TEST_F(bar, splitting_a_1g_entry_keeps_the_rest_mapped)
 	ASSERT_EQ(0, mprotect(p + 64 * MIB, 2 * MIB, PROT_READ));
 	EXPECT_EQ(SIGSEGV, patdev_touch_in_child(p + 64 * MIB, 1));
 	EXPECT_EQ(0, patdev_touch_in_child(p + 66 * MIB, 1));
-	ASSERT_EQ(0, query(self->fd, p + 8 * MIB, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p + 8 * MIB, &q));
 	EXPECT_GE(2 * MIB, q.size) TH_LOG("a 1 GiB entry across split vmas");
 	pid = fork();
 	if (pid == 0)
@@ -335,7 +314,7 @@ TEST_F(bar, moving_a_1g_mapping_keeps_its_bytes)
 	q = mremap(p, GIB, GIB, MREMAP_MAYMOVE | MREMAP_FIXED, q);
 	ASSERT_NE(MAP_FAILED, q) TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(0, patdev_check_pattern(q + 20 * MIB, MIB, 41));
-	ASSERT_EQ(0, query(self->fd, q + 20 * MIB, &pq));
+	ASSERT_EQ(0, patdev_query(self->fd, q + 20 * MIB, &pq));
 	EXPECT_EQ(best_entry(self->huge, self->huge_1g, GIB), pq.size);
 	/* Not congruent: 2 MiB-aligned, in another reservation. */
 	area2 = mmap(NULL, GIB + 4 * MIB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
@@ -382,7 +361,7 @@ TEST_F(bar, set_cache_moves_every_mapping_of_a_bar)
 			if (write(from_child[1], "r", 1) != 1 || read(to_child[0], &c, 1) != 1)
 				_exit(3);
 			peek(cp);
-			if (query(fd, cp, &q) || q.cache != modes[i])
+			if (patdev_query(fd, cp, &q) || q.cache != modes[i])
 				_exit(10 + i);
 		}
 		_exit(patdev_check_pattern(cp, self->bochs.size, 77) ? 4 : 0);
@@ -390,15 +369,15 @@ TEST_F(bar, set_cache_moves_every_mapping_of_a_bar)
 	ASSERT_LT(0, pid);
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(1, read(from_child[0], &c, 1));
-		ASSERT_EQ(0, set_cache(self->fd, self->bochs.off, modes[i]))
+		ASSERT_EQ(0, patdev_set_cache(self->fd, self->bochs.off, modes[i]))
 			TH_LOG("mode %u: %s", modes[i], strerror(errno));
-		ASSERT_EQ(0, objinfo(self->fd, self->bochs.off, &info));
+		ASSERT_EQ(0, patdev_objinfo(self->fd, self->bochs.off / self->page, &info));
 		EXPECT_EQ(modes[i], info.cache);
 		/* The change removed every entry; the next access faults the new mode in. */
-		ASSERT_EQ(0, query(self->fd, p, &q));
+		ASSERT_EQ(0, patdev_query(self->fd, p, &q));
 		EXPECT_EQ(0, q.flags & PATDEV_QUERY_PRESENT);
 		peek(p);
-		ASSERT_EQ(0, query(self->fd, p, &q));
+		ASSERT_EQ(0, patdev_query(self->fd, p, &q));
 		EXPECT_STREQ(patdev_cache_name(modes[i]), patdev_cache_name(q.cache));
 		ASSERT_EQ(1, write(to_child[1], "g", 1));
 	}
@@ -406,7 +385,7 @@ TEST_F(bar, set_cache_moves_every_mapping_of_a_bar)
 	EXPECT_EQ(0, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	EXPECT_EQ(0, patdev_check_pattern(p, self->bochs.size, 77));
 	munmap(p, self->bochs.size);
-	EXPECT_EQ(0, set_cache(self->fd, self->bochs.off, wc_mode()));
+	EXPECT_EQ(0, patdev_set_cache(self->fd, self->bochs.off, wc_mode()));
 }
 
 /*
@@ -419,14 +398,14 @@ TEST_F(bar, a_1g_mapping_takes_the_new_mode_after_a_change)
 	struct patdev_query q;
 
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, set_cache(self->fd, self->ivshmem.off, PATDEV_CACHE_UC));
+	ASSERT_EQ(0, patdev_set_cache(self->fd, self->ivshmem.off, PATDEV_CACHE_UC));
 	peek(p + GIB / 4);
-	ASSERT_EQ(0, query(self->fd, p + GIB / 4, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p + GIB / 4, &q));
 	EXPECT_STREQ("UC", patdev_cache_name(q.cache))
 		TH_LOG("entry of %llu bytes", (unsigned long long)q.size);
-	ASSERT_EQ(0, set_cache(self->fd, self->ivshmem.off, wc_mode()));
+	ASSERT_EQ(0, patdev_set_cache(self->fd, self->ivshmem.off, wc_mode()));
 	peek(p + GIB / 4);
-	ASSERT_EQ(0, query(self->fd, p + GIB / 4, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p + GIB / 4, &q));
 	EXPECT_STREQ(patdev_cache_name(wc_mode()), patdev_cache_name(q.cache));
 	munmap(p, GIB);
 }
@@ -434,18 +413,19 @@ TEST_F(bar, a_1g_mapping_takes_the_new_mode_after_a_change)
 TEST_F(bar, set_cache_refuses_what_a_bar_cannot_be)
 {
 	/* Not prefetchable: no WC, as sysfs has no resourceN_wc there. */
-	EXPECT_EQ(-1, set_cache(self->fd, self->edu.off, PATDEV_CACHE_WC));
+	EXPECT_EQ(-1, patdev_set_cache(self->fd, self->edu.off, PATDEV_CACHE_WC));
 	EXPECT_EQ(EINVAL, errno);
 	/* Device memory is never WB. */
-	EXPECT_EQ(-1, set_cache(self->fd, self->ivshmem.off, PATDEV_CACHE_WB));
+	EXPECT_EQ(-1, patdev_set_cache(self->fd, self->ivshmem.off, PATDEV_CACHE_WB));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, set_cache(self->fd, self->edu.off, PATDEV_CACHE_WT));
+	EXPECT_EQ(-1, patdev_set_cache(self->fd, self->edu.off, PATDEV_CACHE_WT));
 	EXPECT_EQ(EINVAL, errno);
 	/* Not the object's first offset. */
-	EXPECT_EQ(-1, set_cache(self->fd, self->edu.off + self->page, PATDEV_CACHE_UC_MINUS));
+	EXPECT_EQ(-1, patdev_set_cache(self->fd, self->edu.off + self->page,
+				       PATDEV_CACHE_UC_MINUS));
 	EXPECT_EQ(ENXIO, errno);
-	EXPECT_EQ(0, set_cache(self->fd, self->edu.off, PATDEV_CACHE_UC_MINUS));
-	EXPECT_EQ(0, set_cache(self->fd, self->edu.off, PATDEV_CACHE_UC));
+	EXPECT_EQ(0, patdev_set_cache(self->fd, self->edu.off, PATDEV_CACHE_UC_MINUS));
+	EXPECT_EQ(0, patdev_set_cache(self->fd, self->edu.off, PATDEV_CACHE_UC));
 }
 
 #define BAR_TRACK "/sys/module/patdev/parameters/bar_track"
@@ -477,7 +457,7 @@ TEST_F(bar, bar_track_tells_which_pages_of_a_frame_buffer_were_written)
 	__u64 mod, ref;
 
 	ASSERT_EQ(0, rebind(&self->bochs, 1));
-	ASSERT_EQ(0, objinfo(self->fd, self->bochs.off, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, self->bochs.off / self->page, &info));
 	ASSERT_EQ(PATDEV_OBJ_TRACKED, info.flags & PATDEV_OBJ_TRACKED);
 	fb = map_bar(self->fd, &self->bochs, self->bochs.size, 0);
 	ASSERT_NE(MAP_FAILED, fb);
@@ -491,7 +471,7 @@ TEST_F(bar, bar_track_tells_which_pages_of_a_frame_buffer_were_written)
 	EXPECT_EQ(1ULL << 3 | 1ULL << 40, mod);
 	EXPECT_EQ(1ULL << 3 | 1ULL << 7 | 1ULL << 40, ref);
 	/* Per page: 4 KiB entries, in the BAR's mode still. */
-	ASSERT_EQ(0, query(self->fd, fb + 3 * self->page, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, fb + 3 * self->page, &q));
 	EXPECT_EQ(self->page, q.size);
 	EXPECT_STREQ(patdev_cache_name(wc_mode()), patdev_cache_name(q.cache));
 	/* A clear answers what it cleared; the next write marks anew. */
@@ -504,7 +484,7 @@ TEST_F(bar, bar_track_tells_which_pages_of_a_frame_buffer_were_written)
 	EXPECT_EQ(2, peek(fb + 40 * self->page + 8));
 	munmap(fb, self->bochs.size);
 	ASSERT_EQ(0, rebind(&self->bochs, 0));
-	ASSERT_EQ(0, objinfo(self->fd, self->bochs.off, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, self->bochs.off / self->page, &info));
 	EXPECT_EQ(0, info.flags & PATDEV_OBJ_TRACKED);
 }
 
@@ -517,7 +497,7 @@ TEST_F(bar, edu_registers_through_a_strong_uc_mapping)
 	EXPECT_EQ(0x010000ed, reg_read(regs, EDU_ID));
 	reg_write(regs, EDU_LIVENESS, 0x12345678);
 	EXPECT_EQ(~0x12345678u, reg_read(regs, EDU_LIVENESS));
-	ASSERT_EQ(0, query(self->fd, regs, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, regs, &q));
 	EXPECT_STREQ("UC", patdev_cache_name(q.cache));
 	munmap(regs, self->edu.size);
 }
@@ -536,10 +516,11 @@ TEST_F(bar, device_memory_needs_cap_sys_rawio)
 		p = map_bar(self->fd, &self->edu, self->page, 0);
 		if (p != MAP_FAILED || errno != EPERM)
 			_exit(3);
-		if (!set_cache(self->fd, self->edu.off, PATDEV_CACHE_UC_MINUS) || errno != EPERM)
+		if (!patdev_set_cache(self->fd, self->edu.off, PATDEV_CACHE_UC_MINUS) ||
+		    errno != EPERM)
 			_exit(4);
 		/* Looking is not touching. */
-		_exit(objinfo(self->fd, self->edu.off, &info) ? 5 : 0);
+		_exit(patdev_objinfo(self->fd, self->edu.off / self->page, &info) ? 5 : 0);
 	}
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -593,10 +574,10 @@ static void revoke_in_every_process(struct __test_metadata *_metadata, int fd,
 			TH_LOG("child %d: status 0x%x", i, status);
 	}
 	/* No entry left here either, and the old offset names nothing. */
-	ASSERT_EQ(0, query(fd, p, &q));
+	ASSERT_EQ(0, patdev_query(fd, p, &q));
 	EXPECT_EQ(0, q.flags & PATDEV_QUERY_PRESENT);
 	EXPECT_EQ(SIGBUS, patdev_touch_in_child(p, 0));
-	EXPECT_EQ(-1, objinfo(fd, ivshmem->off, &info));
+	EXPECT_EQ(-1, patdev_objinfo(fd, ivshmem->off / page, &info));
 	EXPECT_EQ(ENXIO, errno);
 	EXPECT_EQ(MAP_FAILED, map_bar(fd, ivshmem, page, 0));
 	EXPECT_EQ(ENXIO, errno);
@@ -693,7 +674,7 @@ static int racer(const char *dir, int id, const int *stop)
 			if (id & 1)
 				ioctl(fd, PATDEV_IOC_PREFAULT, &pf);
 			poke(p + (iter * 4096 * 7919) % GIB, 1);
-			query(fd, p, &q);
+			patdev_query(fd, p, &q);
 		}
 		munmap(p, GIB);
 		iter++;

@@ -65,27 +65,6 @@ FIXTURE_TEARDOWN(export)
 	close(self->fd);
 }
 
-static int query(int fd, const void *addr, struct patdev_query *q)
-{
-	memset(q, 0, sizeof(*q));
-	q->addr = (uintptr_t)addr;
-	return ioctl(fd, PATDEV_IOC_QUERY, q);
-}
-
-static int objinfo(int fd, unsigned long long off, struct patdev_objinfo *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->pgoff = off / sysconf(_SC_PAGESIZE);
-	return ioctl(fd, PATDEV_IOC_OBJINFO, info);
-}
-
-static int set_cache(int fd, unsigned long long off, unsigned int cache)
-{
-	struct patdev_set_cache sc = { .offset = off, .cache = cache };
-
-	return ioctl(fd, PATDEV_IOC_SET_CACHE, &sc);
-}
-
 /*
  * An mmap of @len bytes of @fd at a 2 MiB-aligned address: a dma-buf's
  * file has no placement of its own, so the caller picks the address, as
@@ -302,7 +281,7 @@ TEST_F(export, dmabuf_mmap_has_the_objects_bytes_mode_and_entry_sizes)
 		EXPECT_EQ(0, patdev_check_pattern(buf, len, 3 + i));
 		patdev_fill_pattern(buf + MIB, MIB, 9 + i);
 		EXPECT_EQ(0, patdev_check_pattern(dev + MIB, MIB, 9 + i));
-		ASSERT_EQ(0, query(self->fd, buf + 3 * MIB, &q));
+		ASSERT_EQ(0, patdev_query(self->fd, buf + 3 * MIB, &q));
 		EXPECT_TRUE(q.flags & PATDEV_QUERY_PRESENT);
 		EXPECT_STREQ(patdev_cache_name(modes[i]), patdev_cache_name(q.cache));
 		EXPECT_EQ(self->huge ? 2 * MIB : self->page, q.size);
@@ -374,11 +353,11 @@ TEST_F(export, change_and_revocation_reach_dmabuf_mappings)
 	ASSERT_NE(MAP_FAILED, buf);
 	patdev_fill_pattern(buf, 2 * MIB, 5);
 	/* WB: a change from WC, and from what WC is without PAT (UC-). */
-	ASSERT_EQ(0, set_cache(self->fd, off, PATDEV_CACHE_WB));
-	ASSERT_EQ(0, query(self->fd, buf, &q));
+	ASSERT_EQ(0, patdev_set_cache(self->fd, off, PATDEV_CACHE_WB));
+	ASSERT_EQ(0, patdev_query(self->fd, buf, &q));
 	EXPECT_FALSE(q.flags & PATDEV_QUERY_PRESENT);
 	EXPECT_EQ(0, patdev_check_pattern(buf, 2 * MIB, 5));
-	ASSERT_EQ(0, query(self->fd, buf, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, buf, &q));
 	EXPECT_STREQ("WB", patdev_cache_name(q.cache));
 
 	ASSERT_EQ(0, patdev_destroy(self->fd, off, PATDEV_DESTROY_REVOKE));
@@ -572,7 +551,7 @@ TEST_F(export, vgem_imports_maps_back_the_same_bytes_and_mode)
 	EXPECT_EQ(0, patdev_check_pattern(buf, len, 41));
 	patdev_fill_pattern(buf, MIB, 43);
 	EXPECT_EQ(0, patdev_check_pattern(dev, MIB, 43));
-	ASSERT_EQ(0, query(self->fd, buf + MIB / 2, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, buf + MIB / 2, &q));
 	EXPECT_STREQ(patdev_cache_name(self->wc), patdev_cache_name(q.cache));
 	EXPECT_EQ(self->huge ? 2 * MIB : self->page, q.size);
 
@@ -580,7 +559,7 @@ TEST_F(export, vgem_imports_maps_back_the_same_bytes_and_mode)
 	ASSERT_LE(0, maps);
 	TH_LOG("vgem's import %s the attachment", maps ? "mapped" : "did not map");
 	if (maps) {
-		EXPECT_EQ(-1, set_cache(self->fd, off, PATDEV_CACHE_WB));
+		EXPECT_EQ(-1, patdev_set_cache(self->fd, off, PATDEV_CACHE_WB));
 		EXPECT_EQ(EBUSY, errno);
 		EXPECT_EQ(-1, patdev_destroy(self->fd, off, PATDEV_DESTROY_REVOKE));
 		EXPECT_EQ(EBUSY, errno);
@@ -588,9 +567,9 @@ TEST_F(export, vgem_imports_maps_back_the_same_bytes_and_mode)
 	ASSERT_EQ(0, patdev_vgem_close(vgem, handle));
 	EXPECT_EQ(0, export_dma_maps(off));
 	EXPECT_FALSE(bufinfo_attached(len, "vgem"));
-	EXPECT_EQ(0, set_cache(self->fd, off, PATDEV_CACHE_WB));
+	EXPECT_EQ(0, patdev_set_cache(self->fd, off, PATDEV_CACHE_WB));
 	EXPECT_EQ(0, patdev_check_pattern(buf + MIB, 2 * MIB, patdev_pattern_seed_at(41, MIB)));
-	ASSERT_EQ(0, query(self->fd, buf + 2 * MIB, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, buf + 2 * MIB, &q));
 	EXPECT_STREQ("WB", patdev_cache_name(q.cache));
 	munmap(buf, len);
 	munmap(dev, len);
@@ -734,12 +713,12 @@ static void capture_into_patdev(struct __test_metadata *_metadata, int fd, unsig
 		/* One chunk (nsegs 1), below 4 GiB for vivid's 32-bit DMA mask. */
 		ASSERT_EQ(0, patdev_create(fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_WC, 6,
 					   PATDEV_CREATE_DMA32, &off[i]));
-		ASSERT_EQ(0, objinfo(fd, off[i], &info));
+		ASSERT_EQ(0, patdev_objinfo(fd, off[i] / page, &info));
 		ASSERT_EQ(1, info.nsegs);
 		map[i] = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off[i]);
 		ASSERT_NE(MAP_FAILED, map[i]);
 		memset(map[i], 0x5a, len);
-		ASSERT_EQ(0, query(fd, map[i] + len - 1, &q));
+		ASSERT_EQ(0, patdev_query(fd, map[i] + len - 1, &q));
 		ASSERT_NE(0, q.pfn);
 		ASSERT_GT(1ULL << 32, (q.pfn + 1) * page);
 		dfd[i] = patdev_export(fd, off[i], PATDEV_EXPORT_WRITE);
@@ -755,12 +734,12 @@ static void capture_into_patdev(struct __test_metadata *_metadata, int fd, unsig
 		EXPECT_EQ(0, check_bars(map[i])) TH_LOG("frame %d, buffer %d", frames, i);
 		/* Beyond the frame, the buffer is as the CPU left it. */
 		EXPECT_EQ(0x5a, map[i][sizeimage]);
-		ASSERT_EQ(0, query(fd, map[i], &q));
+		ASSERT_EQ(0, patdev_query(fd, map[i], &q));
 		EXPECT_STREQ(patdev_cache_name(wc), patdev_cache_name(q.cache));
 		EXPECT_STREQ(patdev_cache_name(wc), export_vmap(off[i], vmap, sizeof(vmap)));
 		EXPECT_EQ(inst == 1 ? 1 : 0, export_dma_maps(off[i]));
 		/* Pinned while vivid holds the buffer. */
-		EXPECT_EQ(-1, set_cache(fd, off[i], PATDEV_CACHE_WB));
+		EXPECT_EQ(-1, patdev_set_cache(fd, off[i], PATDEV_CACHE_WB));
 		EXPECT_EQ(EBUSY, errno);
 		EXPECT_EQ(-1, patdev_destroy(fd, off[i], PATDEV_DESTROY_REVOKE));
 		EXPECT_EQ(EBUSY, errno);
@@ -773,7 +752,7 @@ static void capture_into_patdev(struct __test_metadata *_metadata, int fd, unsig
 		/* vivid let go: no alias left but the user's, which a change reaches. */
 		EXPECT_STREQ("none", export_vmap(off[i], vmap, sizeof(vmap)));
 		EXPECT_EQ(0, export_dma_maps(off[i]));
-		EXPECT_EQ(0, set_cache(fd, off[i], PATDEV_CACHE_WB));
+		EXPECT_EQ(0, patdev_set_cache(fd, off[i], PATDEV_CACHE_WB));
 		close(dfd[i]);
 		munmap(map[i], len);
 		EXPECT_EQ(0, patdev_destroy(fd, off[i], PATDEV_DESTROY_REVOKE));
@@ -815,7 +794,7 @@ TEST_F(export, vivid_dma_contig_refuses_a_scattered_object)
 	for (tries = 0; tries < 8; tries++) {
 		ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_WC, 0,
 					   PATDEV_CREATE_DMA32, &off));
-		ASSERT_EQ(0, objinfo(self->fd, off, &info));
+		ASSERT_EQ(0, patdev_objinfo(self->fd, off / self->page, &info));
 		if (info.nsegs > 1)
 			break;
 		ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
@@ -828,7 +807,7 @@ TEST_F(export, vivid_dma_contig_refuses_a_scattered_object)
 	EXPECT_EQ(-1, patdev_vivid_qbuf(vfd, 0, dfd, len));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(0, export_dma_maps(off));
-	EXPECT_EQ(0, set_cache(self->fd, off, PATDEV_CACHE_UC_MINUS));
+	EXPECT_EQ(0, patdev_set_cache(self->fd, off, PATDEV_CACHE_UC_MINUS));
 	close(dfd);
 	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
 out:
@@ -866,7 +845,7 @@ TEST_F(export, read_only_export_refuses_writing_importers)
 		ASSERT_EQ(0, patdev_vivid_reqbufs(vfd, 0));
 		close(vfd);
 	}
-	EXPECT_EQ(0, set_cache(self->fd, off, PATDEV_CACHE_UC_MINUS));
+	EXPECT_EQ(0, patdev_set_cache(self->fd, off, PATDEV_CACHE_UC_MINUS));
 	close(dfd);
 	ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
 }
@@ -893,7 +872,7 @@ TEST_F(export, vivid_dma_contig_cannot_reach_memory_above_4g)
 		p = mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, off[n]);
 		ASSERT_NE(MAP_FAILED, p);
 		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
-		ASSERT_EQ(0, query(self->fd, p, &q));
+		ASSERT_EQ(0, patdev_query(self->fd, p, &q));
 		munmap(p, len);
 		ASSERT_NE(0, q.pfn) TH_LOG("QUERY tells frames to CAP_SYS_ADMIN only");
 		if (q.pfn * self->page >= (1ULL << 32)) {
@@ -913,7 +892,7 @@ TEST_F(export, vivid_dma_contig_cannot_reach_memory_above_4g)
 	EXPECT_EQ(-1, patdev_vivid_qbuf(vfd, 0, dfd, len));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, export_dma_maps(off[found]));
-	EXPECT_EQ(0, set_cache(self->fd, off[found], PATDEV_CACHE_UC_MINUS));
+	EXPECT_EQ(0, patdev_set_cache(self->fd, off[found], PATDEV_CACHE_UC_MINUS));
 	ASSERT_EQ(0, patdev_vivid_reqbufs(vfd, 0));
 	close(dfd);
 	close(vfd);

@@ -133,13 +133,6 @@ static unsigned char *map_at(struct __test_metadata *_metadata, int fd,
 	return p;
 }
 
-static int query(int fd, const void *addr, struct patdev_query *q)
-{
-	memset(q, 0, sizeof(*q));
-	q->addr = (uintptr_t)addr;
-	return ioctl(fd, PATDEV_IOC_QUERY, q);
-}
-
 static int range_query(int fd, const void *addr, size_t len, struct patdev_range_query *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -170,7 +163,7 @@ static unsigned long long entry_size(int fd, const void *p)
 {
 	struct patdev_query q;
 
-	return query(fd, p, &q) ? ~0ULL : q.size;
+	return patdev_query(fd, p, &q) ? ~0ULL : q.size;
 }
 
 static int kernel_at_least(int major, int minor)
@@ -271,8 +264,8 @@ TEST_F(huge, entry_size_and_mode_for_every_cache_mode)
 		for (at = 0; at < PMD; at += PMD / 4) {
 			p[at] = 1;
 			p[at + self->page] = 1;
-			ASSERT_EQ(0, query(self->fd, p + at, &q0));
-			ASSERT_EQ(0, query(self->fd, p + at + self->page, &q1));
+			ASSERT_EQ(0, patdev_query(self->fd, p + at, &q0));
+			ASSERT_EQ(0, patdev_query(self->fd, p + at + self->page, &q1));
 			EXPECT_EQ(self->have_huge ? PMD : self->page, q0.size);
 			EXPECT_STREQ(patdev_cache_name(info.cache), patdev_cache_name(q0.cache));
 			EXPECT_STREQ(patdev_cache_name(info.cache), patdev_cache_name(q1.cache));
@@ -316,10 +309,10 @@ TEST_F(huge, mprotect_inside_a_slot_splits_it_data_intact)
 	patdev_fill_pattern(p, PMD, 5);
 	ASSERT_EQ(0, mprotect(p + PMD - self->page, self->page, PROT_READ));
 	EXPECT_EQ(0, patdev_check_pattern(p, PMD, 5));
-	ASSERT_EQ(0, query(self->fd, p, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p, &q));
 	EXPECT_EQ(self->page, q.size);
 	EXPECT_NE(0, q.flags & PATDEV_QUERY_WRITE);
-	ASSERT_EQ(0, query(self->fd, p + PMD - self->page, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p + PMD - self->page, &q));
 	EXPECT_EQ(self->page, q.size);
 	EXPECT_EQ(0, q.flags & PATDEV_QUERY_WRITE);
 	EXPECT_STREQ(patdev_cache_name(self->cache), patdev_cache_name(q.cache));
@@ -371,7 +364,7 @@ TEST_F(huge, mremap_moves_2m_entries_data_intact)
 		q = mremap(p, 2 * PMD, 2 * PMD, MREMAP_MAYMOVE | MREMAP_FIXED, to);
 		ASSERT_EQ(to, q) TH_LOG("mremap: %s", strerror(errno));
 		EXPECT_EQ(0, patdev_check_pattern(q, 2 * PMD, 19)) TH_LOG("shift %zu", shift);
-		ASSERT_EQ(0, query(self->fd, q + PMD - 1, &qr));
+		ASSERT_EQ(0, patdev_query(self->fd, q + PMD - 1, &qr));
 		EXPECT_STREQ(patdev_cache_name(self->cache), patdev_cache_name(qr.cache));
 		if (shift)
 			EXPECT_EQ(self->page, qr.size);
@@ -501,7 +494,7 @@ TEST_F(huge, prefault_unaligned_range_enters_4k_entries_with_the_mode)
 	EXPECT_EQ(2 * PMD / self->page, r.resident);
 	EXPECT_EQ(0, r.huge);
 	for (i = 0; i < 2 * PMD; i += 61 * self->page) {
-		ASSERT_EQ(0, query(self->fd, p + i, &q));
+		ASSERT_EQ(0, patdev_query(self->fd, p + i, &q));
 		ASSERT_EQ(self->page, q.size);
 		ASSERT_STREQ(patdev_cache_name(self->cache), patdev_cache_name(q.cache))
 			TH_LOG("page %zu", i / self->page);
@@ -543,12 +536,12 @@ TEST_F(huge, soft_dirty_write_to_a_read_only_2m_entry)
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, patdev_clear_soft_dirty());
 	ASSERT_EQ(0, prefault(self->fd, p, PMD, PATDEV_PREFAULT_WRITE, &n));
-	ASSERT_EQ(0, query(self->fd, p, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p, &q));
 	EXPECT_EQ(self->have_huge ? PMD : self->page, q.size);
 	EXPECT_EQ(PATDEV_QUERY_PRESENT, q.flags & (PATDEV_QUERY_PRESENT | PATDEV_QUERY_WRITE |
 						   PATDEV_QUERY_DIRTY));
 	p[self->page] = 7;
-	ASSERT_EQ(0, query(self->fd, p + self->page, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p + self->page, &q));
 	EXPECT_EQ(self->have_huge ? PMD : self->page, q.size);
 	EXPECT_EQ(PATDEV_QUERY_WRITE | PATDEV_QUERY_DIRTY,
 		  q.flags & (PATDEV_QUERY_WRITE | PATDEV_QUERY_DIRTY));
@@ -573,7 +566,7 @@ TEST_F(huge, kernel_write_to_a_read_only_2m_entry_keeps_it)
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, patdev_clear_soft_dirty());
 	ASSERT_EQ(0, prefault(self->fd, p, PMD, PATDEV_PREFAULT_READ, &n));
-	ASSERT_EQ(0, query(self->fd, p, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p, &q));
 	EXPECT_EQ(self->have_huge ? PMD : self->page, q.size);
 	ASSERT_EQ(0, q.flags & PATDEV_QUERY_WRITE) TH_LOG("the entry must be read-only");
 	ASSERT_EQ(0, pipe(pipefd));
@@ -582,7 +575,7 @@ TEST_F(huge, kernel_write_to_a_read_only_2m_entry_keeps_it)
 	close(pipefd[0]);
 	close(pipefd[1]);
 	EXPECT_STREQ(msg, (char *)p + self->page);
-	ASSERT_EQ(0, query(self->fd, p + self->page, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p + self->page, &q));
 	EXPECT_EQ(self->have_huge ? PMD : self->page, q.size) TH_LOG("the slot stays 2 MiB");
 	EXPECT_EQ(PATDEV_QUERY_WRITE | PATDEV_QUERY_DIRTY,
 		  q.flags & (PATDEV_QUERY_WRITE | PATDEV_QUERY_DIRTY));
@@ -693,7 +686,7 @@ TEST_F(huge, thp_never_still_maps_every_page_correctly)
 	patdev_fill_pattern(p, PMD, 13);
 	EXPECT_EQ(0, patdev_check_pattern(p, PMD, 13));
 	ASSERT_EQ(0, range_query(self->fd, p, PMD, &r));
-	ASSERT_EQ(0, query(self->fd, p + PMD - 1, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p + PMD - 1, &q));
 	TH_LOG("with THP never: %llu of %llu pages in 2 MiB entries", r.huge, r.resident);
 	EXPECT_EQ(PMD / self->page, r.resident);
 	ASSERT_GE(thp_setting_gates_pfnmap(), 0);

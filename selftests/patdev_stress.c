@@ -704,13 +704,6 @@ static void worker(int w, int nworkers, double seconds, struct shared *sh)
 		close(vivid);
 }
 
-static int objinfo(int fd, unsigned long pgoff, struct patdev_objinfo *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->pgoff = pgoff;
-	return ioctl(fd, PATDEV_IOC_OBJINFO, info);
-}
-
 /*
  * Only the objects there were before (the scatter/gather object, the BARs
  * of devices bound to patdev: @want_objs) and the anonymous one are left,
@@ -735,7 +728,7 @@ static int race_first_mmap(int fd, int nworkers)
 	struct patdev_objinfo info;
 	int i, status, ok = 1;
 
-	if (objinfo(fd, PATDEV_PGOFF_ANON, &info) != -1 || errno != ENOENT) {
+	if (patdev_objinfo(fd, PATDEV_PGOFF_ANON, &info) != -1 || errno != ENOENT) {
 		fprintf(stderr, "stress: needs a freshly loaded module\n");
 		return -1;
 	}
@@ -751,7 +744,7 @@ static int race_first_mmap(int fd, int nworkers)
 	for (i = 0; i < nworkers; i++)
 		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
 			ok = 0;
-	if (!ok || objinfo(fd, PATDEV_PGOFF_ANON, &info))
+	if (!ok || patdev_objinfo(fd, PATDEV_PGOFF_ANON, &info))
 		return -1;
 	obj_pages = info.size / page;
 	if (obj_pages < (size_t)nworkers || (obj_pages - nworkers) % 4 ||
@@ -775,7 +768,8 @@ int main(int argc, char **argv)
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	fd = open(DEV, O_RDWR);
 	/* Before the first mmap at offset 0 made the anonymous object. */
-	if (!patdev_stats_all(&objs0, &pages0, &claims0) && !objinfo(fd, PATDEV_PGOFF_ANON, &anon))
+	if (!patdev_stats_all(&objs0, &pages0, &claims0) &&
+	    !patdev_objinfo(fd, PATDEV_PGOFF_ANON, &anon))
 		objs0--;
 	if (sh == MAP_FAILED || fd < 0 || objs0 < 0 || nworkers < 1 || nworkers > MAXWORKERS ||
 	    ioctl(fd, PATDEV_IOC_VERSION, &version) || race_first_mmap(fd, nworkers)) {
@@ -792,7 +786,8 @@ int main(int argc, char **argv)
 	for (w = 0; w < nworkers; w++)
 		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
 			ok = 0;
-	if (objinfo(fd, PATDEV_PGOFF_ANON, &anon) || objinfo(fd, PATDEV_PGOFF_SG, &sg) ||
+	if (patdev_objinfo(fd, PATDEV_PGOFF_ANON, &anon) ||
+	    patdev_objinfo(fd, PATDEV_PGOFF_SG, &sg) ||
 	    anon.nmaps || sg.nmaps) {
 		fprintf(stderr, "stress: mappings left: anon %llu sg %llu\n",
 			(unsigned long long)anon.nmaps, (unsigned long long)sg.nmaps);

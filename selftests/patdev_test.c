@@ -61,24 +61,10 @@ static void *map_anon(struct __test_metadata *_metadata, int fd, size_t len)
 	return p;
 }
 
-static int query(int fd, const void *addr, struct patdev_query *q)
-{
-	memset(q, 0, sizeof(*q));
-	q->addr = (uintptr_t)addr;
-	return ioctl(fd, PATDEV_IOC_QUERY, q);
-}
-
 /* An address no access may succeed on: a PROT_NONE page. */
 static void *bad_ptr(void)
 {
 	return mmap(NULL, sysconf(_SC_PAGESIZE), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-}
-
-static int objinfo(int fd, unsigned long pgoff, struct patdev_objinfo *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->pgoff = pgoff;
-	return ioctl(fd, PATDEV_IOC_OBJINFO, info);
 }
 
 /* Pages the object's chunks add up to, as OBJINFO counts them. */
@@ -98,7 +84,7 @@ static unsigned long long pfn_of(int fd, unsigned char *addr)
 	struct patdev_query q;
 
 	(void)__atomic_load_n(addr, __ATOMIC_RELAXED);
-	if (query(fd, addr, &q) || !(q.flags & PATDEV_QUERY_PRESENT))
+	if (patdev_query(fd, addr, &q) || !(q.flags & PATDEV_QUERY_PRESENT))
 		return 0;
 	return q.pfn;
 }
@@ -329,7 +315,7 @@ TEST_F(patdev, anon_created_by_first_mmap_sized_and_zeroed)
 	FILE *f;
 
 	/* Runs first: nothing has mapped offset 0 since the module loaded. */
-	ASSERT_EQ(-1, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(-1, patdev_objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
 	ASSERT_EQ(ENOENT, errno);
 	offset_zero_before_its_object(_metadata, self->fd, self->page);
 
@@ -341,11 +327,11 @@ TEST_F(patdev, anon_created_by_first_mmap_sized_and_zeroed)
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, ((size_t)cap_mb << 20) + self->page, PROT_READ,
 				   MAP_SHARED, self->fd, 0));
 	ASSERT_EQ(ENOMEM, errno);
-	ASSERT_EQ(-1, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(-1, patdev_objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
 	ASSERT_EQ(ENOENT, errno);
 
 	p = race_first_mmaps(_metadata, self->fd, len);
-	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
 	ASSERT_EQ(PATDEV_OBJ_ANON, info.kind);
 	ASSERT_EQ(len, info.size);
 	EXPECT_STREQ(anon_mode(), patdev_cache_name(info.cache));
@@ -355,7 +341,7 @@ TEST_F(patdev, anon_created_by_first_mmap_sized_and_zeroed)
 	for (i = 0; i < len; i++)
 		ASSERT_EQ(0, p[i]) TH_LOG("byte %zu of a new object is not zero", i);
 	ASSERT_EQ(0, munmap(p, len));
-	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
 	ASSERT_EQ(0, info.nmaps);
 }
 
@@ -378,7 +364,7 @@ TEST_F(patdev, anon_pte_is_wc)
 	struct patdev_query q;
 
 	p[0] = 1;
-	ASSERT_EQ(0, query(self->fd, p, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p, &q));
 	ASSERT_TRUE(q.flags & PATDEV_QUERY_PRESENT);
 	ASSERT_NE(0, q.pfn);
 	EXPECT_STREQ(anon_mode(), patdev_cache_name(q.cache));
@@ -391,7 +377,7 @@ TEST_F(patdev, query_reports_dirty_young_write)
 	struct patdev_query q;
 
 	p[0] = 5;
-	ASSERT_EQ(0, query(self->fd, p, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p, &q));
 	ASSERT_EQ(PATDEV_QUERY_PRESENT | PATDEV_QUERY_WRITE | PATDEV_QUERY_DIRTY |
 		  PATDEV_QUERY_YOUNG, q.flags);
 	ASSERT_EQ(0, munmap(p, self->page));
@@ -402,7 +388,7 @@ TEST_F(patdev, query_untouched_page_not_present)
 	unsigned char *p = map_anon(_metadata, self->fd, self->page);
 	struct patdev_query q;
 
-	ASSERT_EQ(0, query(self->fd, p, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p, &q));
 	ASSERT_EQ(0, q.flags);
 	ASSERT_EQ(0, munmap(p, self->page));
 }
@@ -415,13 +401,13 @@ TEST_F(patdev, query_outside_patdev_vma_einval)
 	int on_stack = 0;
 
 	ASSERT_NE(MAP_FAILED, anon);
-	ASSERT_EQ(-1, query(self->fd, &on_stack, &q));
+	ASSERT_EQ(-1, patdev_query(self->fd, &on_stack, &q));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, query(self->fd, anon, &q));
+	ASSERT_EQ(-1, patdev_query(self->fd, anon, &q));
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_EQ(0, munmap(anon, self->page));
 	/* The same address, now unmapped. */
-	ASSERT_EQ(-1, query(self->fd, anon, &q));
+	ASSERT_EQ(-1, patdev_query(self->fd, anon, &q));
 	ASSERT_EQ(EINVAL, errno);
 }
 
@@ -445,7 +431,7 @@ TEST_F(patdev, query_hides_pfn_without_cap_sys_admin)
 		if (p == MAP_FAILED)
 			_exit(3);
 		p[0] = 1;
-		if (query(fd, p, &q) || !(q.flags & PATDEV_QUERY_PRESENT))
+		if (patdev_query(fd, p, &q) || !(q.flags & PATDEV_QUERY_PRESENT))
 			_exit(4);
 		/* Presence and cache mode, but no PFN. */
 		_exit(q.pfn == 0 && !strcmp(patdev_cache_name(q.cache), anon_mode()) ? 0 : 5);
@@ -492,7 +478,7 @@ TEST_F(patdev, anon_shared_across_fork)
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		/* The child's copy of the vma holds its own reference. */
-		if (objinfo(self->fd, PATDEV_PGOFF_ANON, &info) || info.nmaps != 2)
+		if (patdev_objinfo(self->fd, PATDEV_PGOFF_ANON, &info) || info.nmaps != 2)
 			_exit(1);
 		p[0] = 2;
 		p[len - 1] = 3;
@@ -503,7 +489,7 @@ TEST_F(patdev, anon_shared_across_fork)
 	ASSERT_EQ(0, WEXITSTATUS(status));
 	ASSERT_EQ(2, p[0]);
 	ASSERT_EQ(3, p[len - 1]);
-	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
 	ASSERT_EQ(1, info.nmaps);
 	munmap(p, len);
 }
@@ -609,7 +595,7 @@ TEST_F(patdev, sg_write_mapping_follows_readonly_object)
 	void *p;
 
 	ASSERT_GE(readonly, 0);
-	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_SG, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, PATDEV_PGOFF_SG, &info));
 	ASSERT_EQ(readonly, !!(info.flags & PATDEV_OBJ_READONLY));
 	p = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
 		 PATDEV_PGOFF_SG * self->page);
@@ -644,16 +630,16 @@ TEST_F(patdev, split_vma_keeps_counts_and_data)
 	p[0] = 0x11;
 	p[2 * self->page] = 0x22;
 	ASSERT_EQ(0, munmap(p + self->page, self->page));
-	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
 	ASSERT_EQ(2, info.nmaps);
 	ASSERT_EQ(0x11, p[0]);
 	ASSERT_EQ(0x22, p[2 * self->page]);
 	ASSERT_EQ(0, munmap(p, self->page));
-	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
 	ASSERT_EQ(1, info.nmaps);
 	ASSERT_EQ(0x22, p[2 * self->page]);
 	ASSERT_EQ(0, munmap(p + 2 * self->page, self->page));
-	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, PATDEV_PGOFF_ANON, &info));
 	ASSERT_EQ(0, info.nmaps);
 }
 
@@ -663,7 +649,7 @@ TEST_F(patdev, sg_object_info)
 	unsigned char *p;
 	size_t i;
 
-	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_SG, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, PATDEV_PGOFF_SG, &info));
 	ASSERT_EQ(PATDEV_OBJ_SG, info.kind);
 	ASSERT_EQ(16 * self->page, info.size);
 	/* RAM cannot be strong UC on x86: PAT gives it UC-. */
@@ -684,11 +670,11 @@ TEST_F(patdev, sg_pte_cache_mode_is_object_mode)
 	struct patdev_query q;
 	unsigned char *p;
 
-	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_SG, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, PATDEV_PGOFF_SG, &info));
 	p = mmap(NULL, self->page, PROT_READ, MAP_SHARED, self->fd, PATDEV_PGOFF_SG * self->page);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_NE(0, pfn_of(self->fd, p));
-	ASSERT_EQ(0, query(self->fd, p, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p, &q));
 	EXPECT_STREQ(patdev_cache_name(info.cache), patdev_cache_name(q.cache));
 	munmap(p, self->page);
 }
@@ -702,7 +688,7 @@ TEST_F(patdev, sg_mapping_starts_at_object_start_and_follows_sglist)
 	size_t i, npages;
 	int n, s;
 
-	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_SG, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, PATDEV_PGOFF_SG, &info));
 	n = read_segments(info.base_pgoff, segs, MAXSEGS);
 	ASSERT_EQ(info.nsegs, n) TH_LOG("segments in %s", OBJECTS);
 	npages = info.size / self->page;
@@ -742,7 +728,7 @@ TEST_F(patdev, sg_larger_mapping_sigbus_past_object_end)
 	struct patdev_objinfo info;
 	unsigned char *p;
 
-	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_SG, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, PATDEV_PGOFF_SG, &info));
 	p = mmap(NULL, info.size + self->page, PROT_READ, MAP_SHARED, self->fd,
 		 PATDEV_PGOFF_SG * self->page);
 	ASSERT_NE(MAP_FAILED, p);
@@ -795,7 +781,7 @@ TEST_F(patdev, objinfo_bad_input)
 {
 	struct patdev_objinfo info;
 
-	ASSERT_EQ(-1, objinfo(self->fd, 2, &info));
+	ASSERT_EQ(-1, patdev_objinfo(self->fd, 2, &info));
 	ASSERT_EQ(ENXIO, errno);
 	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_OBJINFO, bad_ptr()));
 	ASSERT_EQ(EFAULT, errno);
@@ -851,7 +837,7 @@ TEST_F(patdev, prefault_read_enters_present_clean_entries)
 	ASSERT_EQ(0, range_query(self->fd, p, len, &r));
 	ASSERT_EQ(8, r.resident);
 	ASSERT_EQ(0, r.dirty);
-	ASSERT_EQ(0, query(self->fd, p + 7 * self->page, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p + 7 * self->page, &q));
 	ASSERT_TRUE(q.flags & PATDEV_QUERY_PRESENT);
 	ASSERT_FALSE(q.flags & PATDEV_QUERY_DIRTY);
 	EXPECT_STREQ(anon_mode(), patdev_cache_name(q.cache));
@@ -1128,20 +1114,20 @@ TEST_F(patdev, prefault_write_under_soft_dirty_tracking)
 	ASSERT_EQ(0, patdev_clear_soft_dirty());
 	/* Write-notify is in force: even a read prefault enters read-only. */
 	ASSERT_EQ(0, prefault(self->fd, p, self->page, PATDEV_PREFAULT_READ, &n));
-	ASSERT_EQ(0, query(self->fd, p, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p, &q));
 	ASSERT_EQ(PATDEV_QUERY_PRESENT, q.flags & (PATDEV_QUERY_PRESENT | PATDEV_QUERY_WRITE))
 		TH_LOG("soft-dirty tracking did not make the vma read-only");
 
 	ASSERT_EQ(0, prefault(self->fd, p, len, PATDEV_PREFAULT_WRITE, &n));
 	ASSERT_EQ(8, n);
 	for (i = 0; i < 8; i++) {
-		ASSERT_EQ(0, query(self->fd, p + i * self->page, &q));
+		ASSERT_EQ(0, patdev_query(self->fd, p + i * self->page, &q));
 		ASSERT_TRUE(q.flags & PATDEV_QUERY_PRESENT);
 		ASSERT_FALSE(q.flags & PATDEV_QUERY_WRITE) TH_LOG("page %zu", i);
 		ASSERT_FALSE(q.flags & PATDEV_QUERY_DIRTY) TH_LOG("page %zu: dirty read-only", i);
 	}
 	p[self->page] = 9;
-	ASSERT_EQ(0, query(self->fd, p + self->page, &q));
+	ASSERT_EQ(0, patdev_query(self->fd, p + self->page, &q));
 	ASSERT_EQ(PATDEV_QUERY_WRITE | PATDEV_QUERY_DIRTY,
 		  q.flags & (PATDEV_QUERY_WRITE | PATDEV_QUERY_DIRTY));
 	ASSERT_EQ(9, p[self->page]);
@@ -1358,7 +1344,7 @@ TEST_F(patdev, create_anon_in_each_mode_maps_zeroed_with_that_mode)
 		ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, len, modes[m], 0, 0, &off));
 		ASSERT_EQ(0, off % (2UL << 20)) TH_LOG("ranges are 2 MiB aligned");
 		ASSERT_GE(off / self->page, PATDEV_PGOFF_FIRST_RANGE);
-		ASSERT_EQ(0, objinfo(self->fd, off / self->page, &info));
+		ASSERT_EQ(0, patdev_objinfo(self->fd, off / self->page, &info));
 		ASSERT_EQ(PATDEV_OBJ_ANON, info.kind);
 		ASSERT_EQ(len, info.size);
 		ASSERT_EQ(off / self->page, info.base_pgoff);
@@ -1371,7 +1357,7 @@ TEST_F(patdev, create_anon_in_each_mode_maps_zeroed_with_that_mode)
 			ASSERT_EQ(0, p[i]) TH_LOG("byte %zu of a created object", i);
 		p[len - 1] = 0x5a;
 		ASSERT_EQ(0x5a, p[len - 1]);
-		ASSERT_EQ(0, query(self->fd, p + len - 1, &q));
+		ASSERT_EQ(0, patdev_query(self->fd, p + len - 1, &q));
 		EXPECT_STREQ(effective_mode(modes[m]), patdev_cache_name(q.cache));
 		ASSERT_EQ(0, munmap(p, len));
 		ASSERT_EQ(0, patdev_destroy(self->fd, off, 0));
@@ -1389,7 +1375,7 @@ TEST_F(patdev, create_sg_takes_chunks_of_the_asked_order)
 
 	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_SG, len, PATDEV_CACHE_UC_MINUS, 2, 0,
 				   &off));
-	ASSERT_EQ(0, objinfo(self->fd, off / self->page, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, off / self->page, &info));
 	ASSERT_EQ(PATDEV_OBJ_SG, info.kind);
 	for (i = 0; i < PATDEV_CHUNK_ORDERS; i++)
 		ASSERT_EQ(i == 2 ? 16 : 0, info.chunks[i]) TH_LOG("chunks of order %zu", i);
@@ -1409,7 +1395,7 @@ TEST_F(patdev, create_sg_takes_chunks_of_the_asked_order)
 		ASSERT_LT(s, n);
 		pfn = (segs[s].paddr + o - segs[s].off) / self->page;
 		ASSERT_EQ(pfn, pfn_of(self->fd, p + o)) TH_LOG("page %zu", i);
-		ASSERT_EQ(0, query(self->fd, p + o, &q));
+		ASSERT_EQ(0, patdev_query(self->fd, p + o, &q));
 		EXPECT_STREQ("UC_MINUS", patdev_cache_name(q.cache));
 	}
 	munmap(p, len);
@@ -1465,7 +1451,7 @@ TEST_F(patdev, destroy_keeps_mappings_then_frees_with_the_last)
 	/* The name is gone... */
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, len, PROT_READ, MAP_SHARED, self->fd, off));
 	ASSERT_EQ(ENXIO, errno);
-	ASSERT_EQ(-1, objinfo(self->fd, off / self->page, &info));
+	ASSERT_EQ(-1, patdev_objinfo(self->fd, off / self->page, &info));
 	ASSERT_EQ(ENXIO, errno);
 	ASSERT_EQ(-1, patdev_destroy(self->fd, off, 0));
 	ASSERT_EQ(ENXIO, errno);
@@ -1748,7 +1734,7 @@ TEST_F(patdev, objinfo_of_abi_0_2_still_answered)
 	} old = { .pgoff = PATDEV_PGOFF_SG };
 	struct patdev_objinfo info;
 
-	ASSERT_EQ(0, objinfo(self->fd, PATDEV_PGOFF_SG, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, PATDEV_PGOFF_SG, &info));
 	ASSERT_EQ(0, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x02, old), &old));
 	ASSERT_EQ(PATDEV_OBJ_SG, old.kind);
 	ASSERT_EQ(info.size, old.size);
@@ -1814,7 +1800,7 @@ TEST_F(params, create_64mib_keeps_the_direct_map_large_pages)
 		SKIP(return, "no direct_map_level2_splits counter");
 	ASSERT_EQ(0, patdev_create(self->fd, PATDEV_OBJ_ANON, len, PATDEV_CACHE_WC, 0, 0, &off));
 	after = vm_counter("direct_map_level2_splits");
-	ASSERT_EQ(0, objinfo(self->fd, off / self->page, &info));
+	ASSERT_EQ(0, patdev_objinfo(self->fd, off / self->page, &info));
 	ASSERT_EQ(len / self->page, chunk_pages(&info));
 	for (i = 0; i < 9; i++)
 		small += info.chunks[i];

@@ -32,26 +32,19 @@
 #define DEV "/dev/patdev"
 #define NPAGES 130	/* more than two bitmap words */
 
-static int query(int fd, const void *addr, struct patdev_query *q)
-{
-	memset(q, 0, sizeof(*q));
-	q->addr = (uintptr_t)addr;
-	return ioctl(fd, PATDEV_IOC_QUERY, q);
-}
-
 /* QUERY's flags at @p, or ~0 when the call fails. */
 static unsigned long long qflags(int fd, const void *p)
 {
 	struct patdev_query q;
 
-	return query(fd, p, &q) ? ~0ULL : q.flags;
+	return patdev_query(fd, p, &q) ? ~0ULL : q.flags;
 }
 
 static unsigned long long qcache(int fd, const void *p)
 {
 	struct patdev_query q;
 
-	return query(fd, p, &q) || !(q.flags & PATDEV_QUERY_PRESENT) ? ~0ULL : q.cache;
+	return patdev_query(fd, p, &q) || !(q.flags & PATDEV_QUERY_PRESENT) ? ~0ULL : q.cache;
 }
 
 static unsigned long long resident(int fd, const void *p, size_t len)
@@ -715,7 +708,7 @@ TEST_F(track, no_2mib_entries_and_no_fault_around)
 	ASSERT_NE(MAP_FAILED, q);
 	q[2UL << 20] = 1;
 	ASSERT_EQ(1, resident(self->fd, q, len));
-	ASSERT_EQ(0, query(self->fd, q + (2UL << 20), &qq));
+	ASSERT_EQ(0, patdev_query(self->fd, q + (2UL << 20), &qq));
 	ASSERT_EQ(self->page, qq.size);
 	munmap(q, len);
 	ASSERT_EQ(0, patdev_destroy(self->fd, off2, 0));
@@ -806,13 +799,6 @@ TEST(named_objects_follow_the_track_parameter)
 
 #define CM_PAGES 16
 
-static int set_cache(int fd, unsigned long long off, __u64 cache)
-{
-	struct patdev_set_cache sc = { .offset = off, .cache = cache };
-
-	return ioctl(fd, PATDEV_IOC_SET_CACHE, &sc);
-}
-
 /* What an object asked to be @cache really is (without PAT: no WC). */
 static __u64 effective(int fd, unsigned long long off)
 {
@@ -892,7 +878,7 @@ TEST_F(cachemode, change_reaches_every_process_and_keeps_data)
 	for (i = 0; i < ARRAY_SIZE(modes); i++) {
 		__u64 was = effective(self->fd, self->off), want;
 
-		ASSERT_EQ(0, set_cache(self->fd, self->off, modes[i]))
+		ASSERT_EQ(0, patdev_set_cache(self->fd, self->off, modes[i]))
 			TH_LOG("%s", strerror(errno));
 		want = effective(self->fd, self->off);
 		ASSERT_TRUE(want == modes[i] || (modes[i] == PATDEV_CACHE_WC &&
@@ -932,13 +918,13 @@ TEST_F(cachemode, mapping_of_2mib_chunks_follows_a_change)
 	q = (unsigned char *)(((uintptr_t)area + pmd - 1) & ~(pmd - 1));
 	ASSERT_EQ(q, mmap(q, pmd, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, self->fd, off2));
 	q[5] = 9;
-	ASSERT_EQ(0, query(self->fd, q + 4 * self->page, &before));
+	ASSERT_EQ(0, patdev_query(self->fd, q + 4 * self->page, &before));
 	/* Without PAT the object is UC- already. */
 	target = before.cache == PATDEV_CACHE_UC_MINUS ? PATDEV_CACHE_WB : PATDEV_CACHE_UC_MINUS;
-	ASSERT_EQ(0, set_cache(self->fd, off2, target));
+	ASSERT_EQ(0, patdev_set_cache(self->fd, off2, target));
 	ASSERT_EQ(0, resident(self->fd, q, pmd));
 	ASSERT_EQ(9, q[5]);
-	ASSERT_EQ(0, query(self->fd, q + 4 * self->page, &after));
+	ASSERT_EQ(0, patdev_query(self->fd, q + 4 * self->page, &after));
 	ASSERT_EQ(target, after.cache);
 	ASSERT_EQ(target, effective(self->fd, off2));
 	if (before.cache == PATDEV_CACHE_WC)	/* with PAT */
@@ -956,7 +942,7 @@ TEST_F(cachemode, same_mode_changes_nothing)
 	touch_read(self->p);
 	n = resident(self->fd, self->p, CM_PAGES * self->page);
 	ASSERT_GT(n, 0);
-	ASSERT_EQ(0, set_cache(self->fd, self->off, effective(self->fd, self->off)));
+	ASSERT_EQ(0, patdev_set_cache(self->fd, self->off, effective(self->fd, self->off)));
 	ASSERT_EQ(n, resident(self->fd, self->p, CM_PAGES * self->page));
 }
 
@@ -969,27 +955,27 @@ TEST_F(cachemode, set_cache_errnos)
 
 	ASSERT_EQ(-1, ioctl(self->fd, PATDEV_IOC_SET_CACHE, &sc));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, set_cache(self->fd, self->off, PATDEV_CACHE_UC));
+	ASSERT_EQ(-1, patdev_set_cache(self->fd, self->off, PATDEV_CACHE_UC));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, set_cache(self->fd, self->off, PATDEV_CACHE_WT));
+	ASSERT_EQ(-1, patdev_set_cache(self->fd, self->off, PATDEV_CACHE_WT));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, set_cache(self->fd, self->off, 99));
+	ASSERT_EQ(-1, patdev_set_cache(self->fd, self->off, 99));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, set_cache(self->fd, self->off + 1, PATDEV_CACHE_WB));
+	ASSERT_EQ(-1, patdev_set_cache(self->fd, self->off + 1, PATDEV_CACHE_WB));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, set_cache(self->fd, self->off + self->page, PATDEV_CACHE_WB));
+	ASSERT_EQ(-1, patdev_set_cache(self->fd, self->off + self->page, PATDEV_CACHE_WB));
 	ASSERT_EQ(ENXIO, errno);
-	ASSERT_EQ(-1, set_cache(self->fd, self->off + (64ULL << 30), PATDEV_CACHE_WB));
+	ASSERT_EQ(-1, patdev_set_cache(self->fd, self->off + (64ULL << 30), PATDEV_CACHE_WB));
 	ASSERT_EQ(ENXIO, errno);
 	/* The module's own objects keep their modes, whatever backs them. */
-	ASSERT_EQ(-1, set_cache(self->fd, PATDEV_PGOFF_SG * self->page, PATDEV_CACHE_WB));
+	ASSERT_EQ(-1, patdev_set_cache(self->fd, PATDEV_PGOFF_SG * self->page, PATDEV_CACHE_WB));
 	ASSERT_EQ(EPERM, errno);
-	ASSERT_EQ(-1, set_cache(self->fd, PATDEV_PGOFF_ANON * self->page, PATDEV_CACHE_WB));
+	ASSERT_EQ(-1, patdev_set_cache(self->fd, PATDEV_PGOFF_ANON * self->page, PATDEV_CACHE_WB));
 	ASSERT_EQ(EPERM, errno);
 	/* Another open file's object. */
 	other = open(DEV, O_RDWR);
 	ASSERT_GE(other, 0);
-	ASSERT_EQ(-1, set_cache(other, self->off, PATDEV_CACHE_WB));
+	ASSERT_EQ(-1, patdev_set_cache(other, self->off, PATDEV_CACHE_WB));
 	ASSERT_EQ(EPERM, errno);
 	close(other);
 	/* None of it changed anything. */
@@ -1008,7 +994,7 @@ TEST_F(cachemode, tracked_state_survives_a_change)
 	q = mmap(NULL, 4 * self->page, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off2);
 	ASSERT_NE(MAP_FAILED, q);
 	q[self->page] = 5;
-	ASSERT_EQ(0, set_cache(self->fd, off2, PATDEV_CACHE_WB));
+	ASSERT_EQ(0, patdev_set_cache(self->fd, off2, PATDEV_CACHE_WB));
 	ASSERT_EQ(0, resident(self->fd, q, 4 * self->page));
 	ASSERT_EQ(0, mr(self->fd, off2, 0, 4, 0, &m, NULL, NULL));
 	ASSERT_EQ(1, m.modified);
@@ -1045,7 +1031,7 @@ static struct changer *start_changer(int fd, unsigned long long off, pid_t *pid)
 		return *pid < 0 ? NULL : c;
 	for (i = 0; !__atomic_load_n(&c->stop, __ATOMIC_SEQ_CST); i++) {
 		__atomic_add_fetch(&c->gen, 1, __ATOMIC_SEQ_CST);
-		if (set_cache(fd, off, cycle[i % 3]))
+		if (patdev_set_cache(fd, off, cycle[i % 3]))
 			c->failed = errno;
 		__atomic_store_n(&c->mode, effective(fd, off), __ATOMIC_SEQ_CST);
 		__atomic_add_fetch(&c->gen, 1, __ATOMIC_SEQ_CST);
@@ -1073,7 +1059,7 @@ static int seen_in_window(struct changer *c, int fd, const unsigned char *q, int
 
 	if (touch)
 		touch_read(q);
-	if (query(fd, q, &qq))
+	if (patdev_query(fd, q, &qq))
 		return 1;
 	if (g1 & 1 || __atomic_load_n(&c->gen, __ATOMIC_SEQ_CST) != g1 ||
 	    !(qq.flags & PATDEV_QUERY_PRESENT))

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -88,6 +89,30 @@ static inline int patdev_export(int fd, unsigned long long offset, __u64 flags)
 	struct patdev_export e = { .offset = offset, .flags = flags };
 
 	return ioctl(fd, PATDEV_IOC_EXPORT, &e) ? -1 : (int)e.fd;
+}
+
+/* PATDEV_IOC_QUERY of the entry at @addr into @q; 0, or -1 with errno set. */
+static inline int patdev_query(int fd, const void *addr, struct patdev_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->addr = (uintptr_t)addr;
+	return ioctl(fd, PATDEV_IOC_QUERY, q);
+}
+
+/* PATDEV_IOC_OBJINFO of the object page offset @pgoff names; 0, or -1. */
+static inline int patdev_objinfo(int fd, unsigned long pgoff, struct patdev_objinfo *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->pgoff = pgoff;
+	return ioctl(fd, PATDEV_IOC_OBJINFO, info);
+}
+
+/* PATDEV_IOC_SET_CACHE of the object at @offset; 0, or -1 with errno set. */
+static inline int patdev_set_cache(int fd, unsigned long long offset, __u64 cache)
+{
+	struct patdev_set_cache sc = { .offset = offset, .cache = cache };
+
+	return ioctl(fd, PATDEV_IOC_SET_CACHE, &sc);
 }
 
 #endif /* _PATDEV_USER_H */
