@@ -35,13 +35,12 @@
 #include <linux/dma-heap.h>
 #include <linux/videodev2.h>
 
+#include "patdev_importers.h"
 #include "patdev_user.h"
 
 #define W		1280
 #define H		720
 #define NBUFS		4
-#define VIVID_CID_TEST_PATTERN	0x00f0f000
-#define VIVID_CID_OSD_TEXT_MODE	0x00f0f001
 
 enum kind { VIVID_OWN, SYSTEM_HEAP, PATDEV_WB, PATDEV_WC, NKINDS };
 
@@ -100,57 +99,6 @@ static double thread_cpu_ms(const char *comm)
 	return ms;
 }
 
-static int vivid_open(void)
-{
-	char path[32];
-	int i, fd;
-
-	for (i = 0; i < 64; i++) {
-		struct v4l2_capability cap;
-
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		fd = open(path, O_RDWR);
-		if (fd < 0)
-			continue;
-		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) &&
-		    !strcmp((char *)cap.bus_info, "platform:vivid-000"))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
-static int set_ctrl(int fd, __u32 id, __s32 val)
-{
-	struct v4l2_ext_control c = { .id = id, .value = val };
-	struct v4l2_ext_controls cs = { .which = V4L2_CTRL_WHICH_CUR_VAL, .count = 1,
-					.controls = &c };
-
-	return ioctl(fd, VIDIOC_S_EXT_CTRLS, &cs);
-}
-
-static int setup(int fd, __u32 *sizeimage)
-{
-	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
-	struct v4l2_streamparm parm = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
-	int input = 0;
-
-	if (ioctl(fd, VIDIOC_S_INPUT, &input) || set_ctrl(fd, VIVID_CID_TEST_PATTERN, 1) ||
-	    set_ctrl(fd, VIVID_CID_OSD_TEXT_MODE, 2))
-		return -1;
-	f.fmt.pix.width = W;
-	f.fmt.pix.height = H;
-	f.fmt.pix.pixelformat = V4L2_PIX_FMT_RGB24;
-	f.fmt.pix.field = V4L2_FIELD_NONE;
-	if (ioctl(fd, VIDIOC_S_FMT, &f) || f.fmt.pix.width != W || f.fmt.pix.height != H)
-		return -1;
-	*sizeimage = f.fmt.pix.sizeimage;
-	parm.parm.capture.timeperframe.numerator = 1;
-	parm.parm.capture.timeperframe.denominator = 120;
-	ioctl(fd, VIDIOC_S_PARM, &parm);
-	return 0;
-}
-
 /* A dma-buf of @len bytes of kind @k, or -1. */
 static int make_dmabuf(int pd, enum kind k, size_t len, unsigned long long *off)
 {
@@ -185,7 +133,7 @@ static int qbuf(int fd, enum kind k, unsigned int i, int dfd, size_t len)
 
 static void run(int pd, enum kind k, int frames, struct result *r)
 {
-	int fd = vivid_open(), dfd[NBUFS], i, n, type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	int fd = patdev_vivid_open(0), dfd[NBUFS], i, n, type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 	struct v4l2_requestbuffers rb = { .count = NBUFS, .type = type };
 	unsigned long long off[NBUFS] = { 0 };
 	unsigned char *map[NBUFS];
@@ -194,7 +142,7 @@ static void run(int pd, enum kind k, int frames, struct result *r)
 	__u32 sizeimage;
 
 	memset(r, 0, sizeof(*r));
-	if (fd < 0 || setup(fd, &sizeimage))
+	if (fd < 0 || patdev_vivid_format(fd, W, H, 120, &sizeimage))
 		return;
 	rb.memory = k == VIVID_OWN ? V4L2_MEMORY_MMAP : V4L2_MEMORY_DMABUF;
 	if (ioctl(fd, VIDIOC_REQBUFS, &rb) || rb.count < NBUFS)
@@ -255,13 +203,14 @@ out:
 int main(int argc, char **argv)
 {
 	int frames = argc > 1 ? atoi(argv[1]) : 120, pd = open("/dev/patdev", O_RDWR);
+	int k, vivid = patdev_vivid_open(0);
 	struct result r[NKINDS];
-	int k;
 
-	if (pd < 0 || vivid_open() < 0) {
+	if (pd < 0 || vivid < 0) {
 		fprintf(stderr, "bench-frame: needs /dev/patdev and vivid (instance 0, vmalloc)\n");
 		return 1;
 	}
+	close(vivid);
 	printf("Captured frames (vivid, vb2-vmalloc, %dx%d RGB24, %d frames each):\n", W, H,
 	       frames);
 	for (k = 0; k < NKINDS; k++)
