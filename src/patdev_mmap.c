@@ -366,6 +366,10 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 	u32 prefault = READ_ONCE(pfile->mmap_prefault);
 	struct patdev_obj *obj;
 
+	/*
+	 * Before the lookup, which makes the object at offset 0: a refused
+	 * mmap makes nothing (patdev_mmap_obj() asks again, for dma-bufs).
+	 */
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	/* As PATDEV_IOC_PREFAULT would answer for the new mapping. */
