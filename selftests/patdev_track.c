@@ -1051,20 +1051,40 @@ static int stop_changer(struct changer *c, pid_t pid)
 	return 0;
 }
 
-/* 1: a stable window saw an entry of another mode; 0: fine; -1: not stable. */
+/*
+ * 1: a stable window saw an entry of another mode, or QUERY failed (the
+ * first such case is printed, with what was seen); 0: fine; -1: not stable.
+ */
 static int seen_in_window(struct changer *c, int fd, const unsigned char *q, int touch)
 {
-	unsigned int g1 = __atomic_load_n(&c->gen, __ATOMIC_SEQ_CST);
+	unsigned int g1 = __atomic_load_n(&c->gen, __ATOMIC_SEQ_CST), g2;
+	static int told;
 	struct patdev_query qq;
+	__u64 mode;
 
 	if (touch)
 		touch_read(q);
-	if (patdev_query(fd, q, &qq))
+	if (patdev_query(fd, q, &qq)) {
+		if (!told++)
+			fprintf(stderr, "# QUERY of %p failed: %s\n", q, strerror(errno));
 		return 1;
-	if (g1 & 1 || __atomic_load_n(&c->gen, __ATOMIC_SEQ_CST) != g1 ||
-	    !(qq.flags & PATDEV_QUERY_PRESENT))
+	}
+	/*
+	 * The mode before the second look at the counter, as a seqlock reader
+	 * reads its data: read after it, the mode could be the next window's
+	 * (a whole change can run between the two loads).
+	 */
+	mode = __atomic_load_n(&c->mode, __ATOMIC_SEQ_CST);
+	g2 = __atomic_load_n(&c->gen, __ATOMIC_SEQ_CST);
+	if (g1 & 1 || g2 != g1 || !(qq.flags & PATDEV_QUERY_PRESENT))
 		return -1;
-	return qq.cache != __atomic_load_n(&c->mode, __ATOMIC_SEQ_CST);
+	if (qq.cache == mode)
+		return 0;
+	if (!told++)
+		fprintf(stderr, "# %p: entry of mode %llu (flags %#llx, %llu bytes) in window %u, whose mode is %llu\n",
+			q, (unsigned long long)qq.cache, (unsigned long long)qq.flags,
+			(unsigned long long)qq.size, g1, (unsigned long long)mode);
+	return 1;
 }
 
 /* mmaps that prefault while modes change never keep entries of an old mode. */
