@@ -1081,7 +1081,7 @@ static int seen_in_window(struct changer *c, int fd, const unsigned char *q, int
 	if (qq.cache == mode)
 		return 0;
 	if (!told++)
-		fprintf(stderr, "# %p: entry of mode %llu (flags %#llx, %llu bytes) in window %u, whose mode is %llu\n",
+		fprintf(stderr, "# %p: mode %llu (flags %#llx, %llu B) in window %u of mode %llu\n",
 			q, (unsigned long long)qq.cache, (unsigned long long)qq.flags,
 			(unsigned long long)qq.size, g1, (unsigned long long)mode);
 	return 1;
