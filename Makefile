@@ -4,6 +4,7 @@
 # make demo		boot the default kernel in a VM and run the demo
 # make check		every check and test, on Debian 6.1 and 6.12
 # make bench		boot the default kernel in a VM and run the benchmark
+# make deb		the Debian packages, into deb/: apt install ./deb/patdev-dkms_*_all.deb
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -18,6 +19,7 @@ clean:
 	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	$(MAKE) -C selftests clean
 	$(MAKE) -C tools clean
+	rm -rf deb
 
 demo:
 	scripts/vm-job.sh demo
@@ -28,4 +30,8 @@ check:
 bench:
 	scripts/vm-job.sh bench
 
-.PHONY: all modules clean demo check bench
+# The version lives in the uapi header only (scripts/version.sh).
+deb:
+	scripts/deb.sh deb
+
+.PHONY: all modules clean demo check bench deb

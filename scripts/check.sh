@@ -185,42 +185,69 @@ build_module() {
 		grep -q '^  CHECK ' "$dir/build.log"
 }
 
-# dkms_install KVER LOG: dkms add/build/install of a fresh copy of the tree
-# for KVER; the newest kernel's in the chroot, whose DKMS tree is its own
-# and whose /lib/modules/KVER is the host's, so the module lands where the
-# VM looks (updates/dkms), and the host's depmod indexes it.
-dkms_install() {
-	local kver=$1 log=$2 dsrc="$PATDEV_CACHE/dkms-src/patdev-0.1"
-	"$here/stage.sh" "$dsrc"
-	if in_chroot_kernel "$kver"; then
-		{
-			"$here/chroot.sh" run --modules "$kver" --bind "$dsrc" -- sh -ec "
-				dkms remove patdev/0.1 --all >/dev/null 2>&1 || true
-				rm -rf /usr/src/patdev-0.1 /var/lib/dkms/patdev
-				dkms add '$dsrc'
-				dkms build patdev/0.1 -k '$kver'
-				dkms install patdev/0.1 -k '$kver' --force" &&
-			depmod -a "$kver"
-		} >"$log" 2>&1 || {
-			cat "$log"
-			"$here/chroot.sh" run -- sh -c 'find /var/lib/dkms/patdev -name make.log -exec cat {} +' 2>/dev/null
-			return 1
-		}
+# The Debian package (make deb) is how the module reaches every lane: apt
+# installs patdev-dkms, whose postinst has DKMS build and install the module
+# for each kernel with headers, as on a user's machine.
+pkg_ver=$("$here/version.sh")
+deb_dir="$PATDEV_CACHE/deb"
+deb="$deb_dir/patdev-dkms_${pkg_ver}_all.deb"
+
+# dkms_clean [chroot KVER]: no patdev package or DKMS entry left from an earlier
+# run (one that "dkms remove --all" does not clear included: added, built
+# for no kernel; and the 0.1 tree of the hand-run DKMS steps before the
+# package), so that apt's install is a first one and builds for every kernel.
+dkms_clean() {
+	local cmd='
+		dpkg --purge patdev-dkms >/dev/null 2>&1 || true
+		for v in $(ls /var/lib/dkms/patdev 2>/dev/null); do
+			dkms remove "patdev/$v" --all >/dev/null 2>&1 || true
+		done
+		rm -rf /usr/src/patdev-* /var/lib/dkms/patdev'
+	if [ "${1:-}" = chroot ]; then
+		"$here/chroot.sh" run --modules "$2" -- sh -c "$cmd"
 	else
-		# An interrupted run can leave an entry "remove --all" does not
-		# clear (added, built for no kernel): start from no entry at all.
-		dkms remove patdev/0.1 --all >/dev/null 2>&1
-		rm -rf /usr/src/patdev-0.1 /var/lib/dkms/patdev
-		if ! { dkms add "$dsrc" && dkms build patdev/0.1 -k "$kver" &&
-		       dkms install patdev/0.1 -k "$kver" --force; } >"$log" 2>&1; then
-			cat "$log"
-			find /var/lib/dkms/patdev -name make.log -exec cat {} + 2>/dev/null
-			return 1
-		fi
+		sh -c "$cmd"
 	fi
-	# The module the VM will load is the one just installed.
-	ls "/lib/modules/$kver/updates/dkms/patdev.ko"* >/dev/null 2>&1 || {
-		echo "no patdev.ko under /lib/modules/$kver/updates/dkms" >>"$log"
+}
+
+# apt_install_deb LOG [chroot KVER]: apt install ./patdev-dkms_*.deb on the
+# host (DKMS builds for 6.1 and 6.12, whose headers are there), or in the
+# chroot for the newest kernel (whose /lib/modules/KVER is the host's, so the
+# module lands where the VM looks, and the host's depmod indexes it).
+apt_install_deb() {
+	local log=$1
+	if [ "${2:-}" = chroot ]; then
+		{
+			dkms_clean chroot "$3" &&
+			"$here/chroot.sh" run --modules "$3" --bind "$deb_dir" -- \
+				env DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb" &&
+			depmod -a "$3"
+		} >"$log" 2>&1
+	else
+		{
+			dkms_clean &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb"
+		} >"$log" 2>&1
+	fi || {
+		cat "$log"
+		find /var/lib/dkms/patdev "$PATDEV_CACHE"/trixie-root/var/lib/dkms/patdev \
+			-name make.log -exec cat {} + 2>/dev/null
+		return 1
+	}
+}
+
+# dkms_installed KVER LOG: the package's DKMS module is installed for KVER,
+# in updates/dkms, where the VM's modprobe finds it.
+dkms_installed() {
+	local kver=$1 log=$2
+	if in_chroot_kernel "$kver"; then
+		"$here/chroot.sh" run --modules "$kver" -- dkms status -m patdev -v "$pkg_ver" -k "$kver"
+	else
+		dkms status -m patdev -v "$pkg_ver" -k "$kver"
+	fi >>"$log" 2>&1
+	grep -q "patdev/$pkg_ver, $kver, x86_64: installed" "$log" &&
+		ls "/lib/modules/$kver/updates/dkms/patdev.ko"* >/dev/null 2>&1 || {
+		echo "patdev $pkg_ver is not installed for $kver in /lib/modules/$kver/updates/dkms" >>"$log"
 		cat "$log"
 		return 1
 	}
@@ -291,6 +318,31 @@ else
 fi
 timed "selftests and tools build" "$t0"
 
+step "Debian package: make deb ($deb_dir), lintian, apt install on the host"
+t0=$(date +%s)
+deb_ok=
+if "$here/deb.sh" "$deb_dir" >/dev/null; then
+	result pass "make deb: patdev-dkms $pkg_ver"
+	# Every tag fails, pedantic ones included; an override needs its reason
+	# in debian/.
+	if (cd "$deb_dir" && lintian --fail-on error,warning,info,pedantic --pedantic \
+		--display-info "patdev_${pkg_ver}_all.changes") >"$deb_dir/lintian.log" 2>&1; then
+		result pass "lintian: no tag on the source and binary packages"
+	else
+		cat "$deb_dir/lintian.log"
+		result fail "lintian: no tag on the source and binary packages"
+	fi
+	if apt_install_deb "$PATDEV_CACHE/apt-host.log"; then
+		result pass "apt install ./patdev-dkms_${pkg_ver}_all.deb on the host"
+		deb_ok=1
+	else
+		result fail "apt install ./patdev-dkms_${pkg_ver}_all.deb on the host"
+	fi
+else
+	result fail "make deb: patdev-dkms $pkg_ver"
+fi
+timed "package: make deb, lintian, apt (6.1, 6.12)" "$t0"
+
 for series in 6.1 6.12 newest; do
 	if ! kver=$(kver_of "$series"); then
 		result fail "kernel $series: image and headers installed"
@@ -312,13 +364,20 @@ for series in 6.1 6.12 newest; do
 	fi
 	timed "$name build (W=1 C=2)" "$t0"
 
-	step "$kver: dkms add/build/install"
+	step "$kver: the package's DKMS module"
 	t0=$(date +%s)
-	if dkms_install "$kver" "$PATDEV_CACHE/dkms-$kver.log"; then
-		result pass "$kver: dkms add/build/install"
+	dlog="$PATDEV_CACHE/dkms-$kver.log"
+	: >"$dlog"
+	if [ -n "$deb_ok" ] && in_chroot_kernel "$kver"; then
+		apt_install_deb "$dlog" chroot "$kver" &&
+			result pass "$kver: apt install ./patdev-dkms_${pkg_ver}_all.deb in the chroot" ||
+			result fail "$kver: apt install ./patdev-dkms_${pkg_ver}_all.deb in the chroot"
+	fi
+	if [ -n "$deb_ok" ] && dkms_installed "$kver" "$dlog"; then
+		result pass "$kver: DKMS built and installed patdev $pkg_ver from the package"
 		timed "$name dkms" "$t0"
 	else
-		result fail "$kver: dkms add/build/install"
+		result fail "$kver: DKMS built and installed patdev $pkg_ver from the package"
 		timed "$name dkms" "$t0"
 		[ "$series" = 6.12 ] && result fail "nopat: 6.12 has no DKMS module to load"
 		continue

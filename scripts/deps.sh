@@ -4,7 +4,8 @@
 # Install what building and testing patdev needs, from Debian's archive only.
 # Idempotent: when everything is present it only checks and returns.
 #
-#  - host tools: qemu, busybox-static, dkms, kmod, sparse, linux-source-6.1
+#  - host tools: qemu, busybox-static, dkms, kmod, sparse, linux-source-6.1;
+#    debhelper, dh-dkms and lintian for the Debian package (make deb)
 #  - Debian 6.1 kernel image + headers (bookworm) and 6.12 (bookworm-backports)
 #  - virtme-ng, unpacked from trixie's .deb into a private cache: trixie is
 #    never added to the system's apt sources (it would upgrade libc).
@@ -54,7 +55,7 @@ mkdir -p "$PATDEV_CACHE"
 # 1. host tools
 host_pkgs=(qemu-system-x86 busybox-static dkms kmod sparse linux-source-6.1 xz-utils rsync
 	   python3 python3-argcomplete python3-requests gcc make bc flex bison libelf-dev
-	   iproute2 procps debootstrap file util-linux)
+	   iproute2 procps debootstrap file util-linux debhelper dh-dkms lintian)
 mapfile -t miss < <(missing_pkgs "${host_pkgs[@]}")
 if [ "${#miss[@]}" -gt 0 ]; then
 	apt_update

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# deb.sh OUTDIR: build the Debian packages (make deb) from the tree as it
+# is, into OUTDIR: the native source package and patdev-dkms_VERSION_all.deb.
+# debian/changelog is written here, for the version of scripts/version.sh:
+# the version is kept in one place, the uapi header. Prints the .deb's path.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$(mkdir -p "$1" && cd "$1" && pwd)
+ver=$("$top/scripts/version.sh")
+tree="$out/patdev-$ver"
+
+rm -rf "$tree" "$out"/patdev_"$ver"* "$out"/patdev-dkms_"$ver"*
+mkdir -p "$tree"
+# The files git knows or would add (not the ignored build products), as
+# they are in the working tree.
+if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+	(cd "$top" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$tree")
+	when=$(git -C "$top" log -1 --format=%cD 2>/dev/null || date -R)
+else
+	cp -r "$top"/. "$tree"
+	when=$(date -R)
+fi
+maint=$(sed -n 's/^Maintainer: //p' "$tree/debian/control")
+cat >"$tree/debian/changelog" <<END
+patdev ($ver) unstable; urgency=medium
+
+  * patdev $ver: the version of its uapi header (PATDEV_VERSION_MAJOR and
+    PATDEV_VERSION_MINOR); what changed is in the project's git history.
+
+ -- $maint  $when
+END
+(cd "$tree" && dpkg-buildpackage --build=source,all -us -uc) >"$out/build.log" 2>&1 || {
+	cat "$out/build.log" >&2
+	exit 1
+}
+echo "$out/patdev-dkms_${ver}_all.deb"
