@@ -185,6 +185,26 @@ from_dkms() {
 	esac
 }
 
+# mmap_path WANT: the device's mmap claims through WANT (.mmap or
+# .mmap_prepare, as its debugfs stats say); WANT "kernel": the one the
+# running kernel calls for, .mmap_prepare with vm_ops->mapped from 7.1 on.
+mmap_path() {
+	mp_want=$1
+	if [ "$mp_want" = kernel ]; then
+		# shellcheck disable=SC2046 # the release's numbers, split
+		set -- $(uname -r | tr '.-' '  ')
+		if [ "$1" -gt 7 ] || { [ "$1" -eq 7 ] && [ "$2" -ge 1 ]; }; then
+			mp_want=.mmap_prepare
+		else
+			mp_want=.mmap
+		fi
+	fi
+	[ -r /sys/kernel/debug/patdev/stats ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	mp_got=$(sed -n 's/^mmap //p' /sys/kernel/debug/patdev/stats 2>/dev/null)
+	echo "# mmap claims through ${mp_got:-?} on $(uname -r) ($mp_want expected)"
+	[ "$mp_got" = "$mp_want" ]
+}
+
 # suite LABEL [MODULE PARAMETERS]: load, run the selftests, unload, scan dmesg.
 suite() {
 	label=$1
@@ -193,6 +213,8 @@ suite() {
 	check_run "$label" "modprobe patdev $*" modprobe patdev "$@"
 	check_run "$label" "module loaded from the package's DKMS install, its version the tree's" from_dkms
 	check_run "$label" "parameters took effect: ${*:-defaults}" params_took_effect "$@"
+	check_run "$label" "mmap claims as the kernel calls for (.mmap_prepare and ->mapped from 7.1)" \
+		mmap_path kernel
 	run_tap "$label" ./selftests/patdev_test
 	run_tap "$label" ./selftests/patdev_huge
 	run_tap "$label" ./selftests/patdev_track
@@ -369,6 +391,8 @@ debug() {
 	label="[debug]"
 	mark "$label"
 	check_run "$label" "insmod patdev" insmod "$1"
+	check_run "$label" "mmap claims as the kernel calls for (.mmap_prepare and ->mapped from 7.1)" \
+		mmap_path kernel
 	run_tap "$label" ./selftests/patdev_test
 	run_tap "$label" ./selftests/patdev_huge
 	run_tap "$label" ./selftests/patdev_track
@@ -379,6 +403,13 @@ debug() {
 	# PCI BARs: binding, revocation by unbind, removal and reset.
 	run_tap "$label" ./selftests/patdev_bar
 	check_run "$label" "rmmod patdev (unbinds the bound devices)" rmmod patdev
+
+	# The claims of .mmap, which 7.1 on no longer uses, with the test
+	# build's switch back to it: their waits for held mappers.
+	check_run "[debug .mmap]" "insmod patdev test_mmap_path=1" insmod "$1" test_mmap_path=1
+	check_run "[debug .mmap]" "mmap claims through .mmap" mmap_path .mmap
+	run_tap "[debug .mmap]" ./selftests/patdev_hold
+	check_run "[debug .mmap]" "rmmod patdev" rmmod patdev
 
 	# dma-bufs and their importers (built in), under DMA_API_DEBUG.
 	check_run "$label" "importers built in: vivid ($VIVID_PARAMS), vgem" importers_load

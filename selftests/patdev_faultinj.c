@@ -8,7 +8,10 @@
  * of the address space (so page tables must be allocated), until one
  * attempt gets through without reaching the n-th allocation. Every failed
  * attempt must answer ENOMEM, create nothing and leave the module's page
- * count as it was; the next attempt must succeed. A failure some path
+ * count as it was (through .mmap_prepare, a failure of the core's own
+ * allocations after it may leave the object made, whole: counted and
+ * shown, and the sweep goes on from a fresh module); the next attempt
+ * must succeed. A failure some path
  * absorbs (kvmalloc falls back to vmalloc) lets the mmap succeed: the
  * module is then reloaded from KO to sweep on. A sweep that never gets
  * through is a failure too: it proves nothing.
@@ -277,7 +280,7 @@ int main(int argc, char **argv)
 {
 	size_t len = NPAGES * sysconf(_SC_PAGESIZE);
 	struct patdev_objinfo info = { .pgoff = PATDEV_PGOFF_ANON };
-	int fd, n, failures = 0, absorbed = 0, bad = 0, done;
+	int fd, n, failures = 0, absorbed = 0, left = 0, bad = 0, done, err, made, prepared;
 	long base;
 	void *p;
 
@@ -296,6 +299,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	base = module_pages();
+	prepared = patdev_mmap_prepared();
+	if (prepared < 0) {
+		fprintf(stderr, "faultinj: the module's stats do not say which mmap claims\n");
+		return 1;
+	}
 
 	/* 1. the first mmap, which creates the object */
 	for (n = 1;; n++) {
@@ -317,12 +325,29 @@ int main(int argc, char **argv)
 			}
 			continue;
 		}
+		err = errno;
 		failures++;
 		info.pgoff = PATDEV_PGOFF_ANON;
-		if (errno != ENOMEM || ioctl(fd, PATDEV_IOC_OBJINFO, &info) != -1 ||
-		    module_pages() != base) {
+		made = !ioctl(fd, PATDEV_IOC_OBJINFO, &info);
+		/*
+		 * Through .mmap_prepare the object is made before the core
+		 * allocates the vma, and nothing tells the driver when that
+		 * fails (docs/kernel-api.md): the object stays, whole, as the
+		 * failed mmap sized it. Start again from a fresh module.
+		 */
+		if (prepared == 1 && err == ENOMEM && made && info.size == len &&
+		    module_pages() == base + NPAGES) {
+			left++;
+			fd = reload(fd, argv[1]);
+			if (fd < 0 || module_pages() != base) {
+				perror("faultinj: reload");
+				return 1;
+			}
+			continue;
+		}
+		if (err != ENOMEM || made || module_pages() != base) {
 			fprintf(stderr, "faultinj: mmap failure %d: errno %d, pages %ld/%ld\n",
-				n, errno, module_pages(), base);
+				n, err, module_pages(), base);
 			bad++;
 		}
 	}
@@ -332,7 +357,8 @@ int main(int argc, char **argv)
 		bad++;
 	printf("faultinj: first mmap: %d injected failures answered ENOMEM and left nothing, ",
 	       failures);
-	printf("%d absorbed (module reloaded)\n", absorbed);
+	printf("%d absorbed (module reloaded), %d left the object made (%s)\n", absorbed, left,
+	       prepared == 1 ? ".mmap_prepare: the core failed after it; reloaded" : ".mmap");
 
 	/* 2. prefault of a mapping where no page table exists yet */
 	munmap(p, len);

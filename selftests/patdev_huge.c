@@ -431,8 +431,9 @@ TEST_F(huge, prefault_aligned_range_enters_2m_entries)
 }
 
 /*
- * SET_MMAP_FLAGS: the prefault inside mmap enters 2 MiB entries too, before
- * the mapping is even linked into the process.
+ * SET_MMAP_FLAGS: the prefault inside mmap enters 2 MiB entries too (in
+ * .mmap before the mapping is even linked into the process; from 7.1 in
+ * ->mapped, which must find its vma).
  */
 TEST_F(huge, mmap_flags_prefault_enters_2m_entries)
 {

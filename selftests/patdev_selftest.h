@@ -57,6 +57,27 @@ static inline int patdev_stats(long *objs, long *pages)
 	return patdev_stats_all(objs, pages, &claims);
 }
 
+/*
+ * Whether the device's mmap claims through .mmap_prepare and ->mapped
+ * (7.1 on): 1; through .mmap: 0; -1 if the stats do not say.
+ */
+static inline int patdev_mmap_prepared(void)
+{
+	char line[64];
+	int ret = -1;
+	FILE *f;
+
+	patdev_need_debugfs(PATDEV_DEBUGFS "/patdev/stats");
+	f = fopen(PATDEV_DEBUGFS "/patdev/stats", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "mmap ", 5))
+			ret = !strcmp(line + 5, ".mmap_prepare\n");
+	fclose(f);
+	return ret;
+}
+
 /* Live claims, or -1 if unreadable. */
 static inline long patdev_claims(void)
 {

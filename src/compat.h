@@ -27,6 +27,20 @@ static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 }
 #endif
 
+/*
+ * 6.16 added f_op->mmap_prepare, which fills a vm_area_desc before the vma
+ * exists, and deprecated f_op->mmap; 7.1 added vm_ops->mapped, called once
+ * the vma exists and is linked. patdev claims through the pair where both
+ * are there (patdev_mmap.c), and through .mmap before 7.1: the claim's
+ * reference and its prefault need the vma, which 6.16 to 7.0 never hand a
+ * driver that uses .mmap_prepare.
+ */
+#ifdef PATDEV_HAVE_MMAP_PREPARE_MAPPED
+#define PATDEV_MMAP_PREPARE	1
+#else
+#define PATDEV_MMAP_PREPARE	0
+#endif
+
 /* 7.2 renamed zap_vma_ptes() to zap_special_vma_range(). */
 static inline void patdev_zap_range(struct vm_area_struct *vma, unsigned long start,
 				    unsigned long size)

@@ -270,16 +270,25 @@ ssize_t patdev_write(struct file *file, const char __user *buf, size_t count, lo
 /* patdev_debugfs.c */
 #ifdef PATDEV_TEST_HOOKS
 void patdev_test_hold_mmap(void);
+void patdev_test_hold_change(void);
 #else
 /*
  * Test builds only (make PATDEV_TEST_HOOKS=y, the debug lane): a mapper
- * holds its mmap lock here for as long as the tests ask, its vma not yet
- * linked, so that the waits for claims can be tested. Nothing otherwise.
+ * holds its mmap lock here for as long as the tests ask (in .mmap its vma
+ * not yet linked, in ->mapped linked), so that the waits for claims can be
+ * tested; a mode change holds after its wait for claims, before it zaps,
+ * so that what meets a change under way can be. Nothing otherwise.
  */
 static inline void patdev_test_hold_mmap(void)
 {
 }
+
+static inline void patdev_test_hold_change(void)
+{
+}
 #endif
+/* Which claim the device's mmap makes: ".mmap" or ".mmap_prepare". */
+const char *patdev_mmap_path(void);
 void patdev_debugfs_init(void);
 void patdev_debugfs_exit(void);
 void patdev_sglist_test_init(struct dentry *dir);
@@ -300,6 +309,8 @@ struct patdev_file {
 bool patdev_is_vma(const struct vm_area_struct *vma);
 int patdev_mmio_allowed(void);
 int patdev_mmap(struct file *file, struct vm_area_struct *vma);
+struct vm_area_desc;
+int patdev_mmap_prepare(struct vm_area_desc *desc);
 int patdev_mmap_obj(struct vm_area_struct *vma, struct patdev_obj *obj, bool readonly,
 		    u32 prefault);
 unsigned long patdev_get_unmapped_area(struct file *file, unsigned long addr,

@@ -45,6 +45,7 @@ static int patdev_change_cache(struct patdev_obj *obj, enum patdev_cache want)
 
 	ret = patdev_obj_wait_claims(obj, true);
 	ret = min(ret, 0);
+	patdev_test_hold_change();
 
 	down_write(&obj->revoke_lock);
 	if (!ret && obj->revoked)

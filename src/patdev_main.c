@@ -104,26 +104,59 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 }
 
-static const struct file_operations patdev_fops = {
-	.owner = THIS_MODULE,
-	.open = patdev_open,
-	.release = patdev_release,
-	.llseek = default_llseek,
-	.read = patdev_read,
-	.write = patdev_write,
-	.unlocked_ioctl = patdev_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.mmap = patdev_mmap,
+#define PATDEV_FOPS_COMMON						\
+	.owner = THIS_MODULE,						\
+	.open = patdev_open,						\
+	.release = patdev_release,					\
+	.llseek = default_llseek,					\
+	.read = patdev_read,						\
+	.write = patdev_write,						\
+	.unlocked_ioctl = patdev_ioctl,					\
+	.compat_ioctl = compat_ptr_ioctl,				\
+	PATDEV_FOPS_UNMAPPED_AREA
+
 #if PATDEV_HUGE
-	.get_unmapped_area = patdev_get_unmapped_area,
+#define PATDEV_FOPS_UNMAPPED_AREA .get_unmapped_area = patdev_get_unmapped_area,
+#else
+#define PATDEV_FOPS_UNMAPPED_AREA
 #endif
+
+/* Kernels before 7.1: the claim in one step (patdev_mmap.c). */
+static const struct file_operations patdev_fops_mmap = {
+	PATDEV_FOPS_COMMON
+	.mmap = patdev_mmap,
 };
+
+#if PATDEV_MMAP_PREPARE
+/* 7.1 on: .mmap_prepare, then vm_ops->mapped once the vma exists. */
+static const struct file_operations patdev_fops_prepare = {
+	PATDEV_FOPS_COMMON
+	.mmap_prepare = patdev_mmap_prepare,
+};
+
+#define PATDEV_FOPS (&patdev_fops_prepare)
+#else
+#define PATDEV_FOPS (&patdev_fops_mmap)
+#endif
+
+#if defined(PATDEV_TEST_HOOKS) && PATDEV_MMAP_PREPARE
+/* Test builds: the debug lane runs the claim tests of .mmap on 7.1+ too. */
+static bool patdev_test_mmap_path;
+module_param_named(test_mmap_path, patdev_test_mmap_path, bool, 0444);
+MODULE_PARM_DESC(test_mmap_path, "Test builds: claim through .mmap, not .mmap_prepare");
+#else
+#define patdev_test_mmap_path false
+#endif
 
 static struct miscdevice patdev_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "patdev",
-	.fops = &patdev_fops,
 };
+
+const char *patdev_mmap_path(void)
+{
+	return patdev_misc.fops->mmap ? ".mmap" : ".mmap_prepare";
+}
 
 static int __init patdev_init(void)
 {
@@ -138,6 +171,7 @@ static int __init patdev_init(void)
 	if (ret)
 		goto err_sg;
 	patdev_misc.mode = patdev_mode & 0777;
+	patdev_misc.fops = patdev_test_mmap_path ? &patdev_fops_mmap : PATDEV_FOPS;
 	ret = misc_register(&patdev_misc);
 	if (ret)
 		goto err_sg;

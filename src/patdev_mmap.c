@@ -71,6 +71,9 @@ static void patdev_vm_close(struct vm_area_struct *vma)
 {
 	struct patdev_obj *obj = vma->vm_private_data;
 
+	/* A .mmap_prepare claim whose ->mapped found no object holds nothing. */
+	if (!obj)
+		return;
 	atomic_dec(&obj->nmaps);
 	patdev_obj_put(obj);
 }
@@ -269,6 +272,148 @@ static const struct vm_operations_struct patdev_tracked_vm_ops = {
 	.pfn_mkwrite = patdev_track_pfn_mkwrite,
 };
 
+/*
+ * What both ways of claiming check before they choose the object: FreeBSD
+ * refuses MAP_PRIVATE on a device (on Linux a COW vma would also hit a
+ * BUG_ON in vmf_insert_pfn_prot()), and a prefault is refused as
+ * PATDEV_IOC_PREFAULT would refuse it on the new mapping.
+ */
+static int patdev_mmap_check(bool shared, bool access, bool write, u32 prefault)
+{
+	if (!shared)
+		return -EINVAL;
+	if (prefault && !access)
+		return -EACCES;
+	if (prefault == PATDEV_PREFAULT_WRITE && !write)
+		return -EACCES;
+	return 0;
+}
+
+/* The object that the offset names, device memory only for CAP_SYS_RAWIO. */
+static struct patdev_obj *patdev_mmap_lookup(pgoff_t pgoff, pgoff_t npages)
+{
+	struct patdev_obj *obj = patdev_obj_lookup(pgoff, npages);
+	int ret;
+
+	if (IS_ERR(obj) || !obj->mmio)
+		return obj;
+	ret = patdev_mmio_allowed();
+	if (ret) {
+		patdev_obj_put(obj);
+		return ERR_PTR(ret);
+	}
+	return obj;
+}
+
+/*
+ * The prefault of a new mapping of @obj, whose vma holds its reference.
+ * @claim: the vma is not linked into the offset space's mapping yet (in
+ * .mmap), where a revocation's or a mode change's zap would reach what the
+ * prefault enters: they must wait for this mapper (patdev_obj_claim()).
+ * Once a change is under way the pages are left to faults, which wait for
+ * it. A tracked object's first accesses always fault: in .mmap its clears
+ * could miss entries entered now, and both paths behave alike.
+ *
+ * Return: pages entered, or a negative errno.
+ */
+static long patdev_mmap_prefault(struct vm_area_struct *vma, struct patdev_obj *obj,
+				 u32 prefault, bool claim)
+{
+	long n;
+
+	if (!prefault || patdev_obj_tracked(obj))
+		return 0;
+	/* Only created objects and BARs can be revoked or change mode. */
+	n = claim && obj->revocable ? patdev_obj_claim(obj, vma->vm_mm, GFP_KERNEL) : 0;
+	if (!n && READ_ONCE(obj->changing))
+		return 0;
+	if (!n)
+		n = patdev_prefault_vma(vma, vma->vm_start, vma->vm_end,
+					prefault == PATDEV_PREFAULT_WRITE);
+	if (n >= 0 && obj->created)
+		patdev_test_hold_mmap();
+	return n;
+}
+
+#if PATDEV_MMAP_PREPARE
+/*
+ * A vma whose ->mapped found no object: it holds nothing, and until the
+ * core has unmapped it (if even that fails) it faults with SIGBUS, forks
+ * and splits take nothing, and patdev's ioctls do not see it as theirs.
+ */
+static const struct vm_operations_struct patdev_dead_vm_ops = { };
+
+/*
+ * ->mapped of a claim through .mmap_prepare (7.1 on): the vma exists and is
+ * linked, with the mmap lock held for write and the vma write-locked. It
+ * finds the object again by the offset patdev_mmap_prepare() chose:
+ * offsets are never reused, so it is the same object, or none if it went
+ * meanwhile (ENXIO, and the core unmaps the vma). Its reference becomes
+ * the vma's, and the prefault needs no claim: a zap reaches what it enters.
+ */
+static int patdev_vm_mapped(unsigned long start, unsigned long end, pgoff_t pgoff,
+			    const struct file *file, void **vm_private_data)
+{
+	struct vm_area_struct *vma = vma_lookup(current->mm, start);
+	struct patdev_file *pfile;
+	struct patdev_obj *obj;
+	u32 prefault;
+	long n;
+
+	/*
+	 * The core copies *@vm_private_data into the vma only after this
+	 * returns 0; the prefault and an error's unmap (->close) need it
+	 * now, so the vma is looked up. patdev_mmap_prepare() refuses
+	 * stacked callers, whose vma would not be in the tree yet.
+	 */
+	if (WARN_ON_ONCE(!vma || vma->vm_start != start || vma->vm_end != end ||
+			 vma->vm_file != file || vma->vm_private_data || !patdev_is_vma(vma)))
+		return -EINVAL;
+	obj = patdev_obj_lookup(pgoff, 0);
+	if (IS_ERR(obj)) {
+		vma->vm_ops = &patdev_dead_vm_ops;
+		return PTR_ERR(obj);
+	}
+	vma->vm_private_data = obj;
+	*vm_private_data = obj;
+	atomic_inc(&obj->nmaps);
+	/*
+	 * The file's prefault setting may have changed since the prepare
+	 * checked it: a setting the mapping's protection forbids now is
+	 * not applied, rather than failing a mapping that was allowed.
+	 */
+	pfile = file->private_data;
+	prefault = READ_ONCE(pfile->mmap_prefault);
+	if (patdev_mmap_check(true, vma->vm_flags & VM_ACCESS_FLAGS, vma->vm_flags & VM_WRITE,
+			      prefault))
+		return 0;
+	n = patdev_mmap_prefault(vma, obj, prefault, false);
+	return n < 0 ? n : 0;
+}
+
+/* The tables above, with ->mapped: the core refuses it from an .mmap. */
+static const struct vm_operations_struct patdev_prepared_vm_ops = {
+	.open = patdev_vm_open,
+	.close = patdev_vm_close,
+	.mapped = patdev_vm_mapped,
+	.fault = patdev_vm_fault,
+#if PATDEV_HUGE
+	.huge_fault = patdev_vm_huge_fault,
+#endif
+#if PATDEV_HUGE_1G
+	.may_split = patdev_vm_may_split,
+#endif
+};
+
+static const struct vm_operations_struct patdev_prepared_tracked_vm_ops = {
+	.open = patdev_vm_open,
+	.close = patdev_vm_close,
+	.mapped = patdev_vm_mapped,
+	.fault = patdev_vm_fault,
+	.pfn_mkwrite = patdev_track_pfn_mkwrite,
+};
+#endif
+
 /**
  * patdev_mmio_allowed() - may the caller map or change device memory?
  *
@@ -283,6 +428,11 @@ int patdev_mmio_allowed(void)
 
 bool patdev_is_vma(const struct vm_area_struct *vma)
 {
+#if PATDEV_MMAP_PREPARE
+	if (vma->vm_ops == &patdev_prepared_vm_ops ||
+	    vma->vm_ops == &patdev_prepared_tracked_vm_ops)
+		return true;
+#endif
 	return vma->vm_ops == &patdev_vm_ops || vma->vm_ops == &patdev_tracked_vm_ops;
 }
 
@@ -304,10 +454,6 @@ int patdev_mmap_obj(struct vm_area_struct *vma, struct patdev_obj *obj, bool rea
 {
 	long n;
 
-	/*
-	 * FreeBSD refuses MAP_PRIVATE on a device; on Linux a COW vma would
-	 * also hit a BUG_ON in vmf_insert_pfn_prot().
-	 */
 	if (!(vma->vm_flags & VM_MAYSHARE)) {
 		patdev_obj_put(obj);
 		return -EINVAL;
@@ -326,29 +472,9 @@ int patdev_mmap_obj(struct vm_area_struct *vma, struct patdev_obj *obj, bool rea
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = patdev_obj_pgprot(obj, vma->vm_page_prot);
 	atomic_inc(&obj->nmaps);
-	/*
-	 * A tracked object's clears reach entries through the offset space's
-	 * mapping, where the core links this vma only after ->mmap: entries
-	 * entered now could escape a clear, so its first accesses fault.
-	 */
-	if (!prefault || patdev_obj_tracked(obj))
+	n = patdev_mmap_prefault(vma, obj, prefault, true);
+	if (n >= 0)
 		return 0;
-	/*
-	 * Only created objects and BARs can be revoked or change mode (see
-	 * patdev_obj_claim()); once a mode change is under way, a new mmap
-	 * leaves its pages to faults, which wait for the change.
-	 */
-	n = obj->revocable ? patdev_obj_claim(obj, vma->vm_mm, GFP_KERNEL) : 0;
-	if (!n && READ_ONCE(obj->changing))
-		return 0;
-	if (!n)
-		n = patdev_prefault_vma(vma, vma->vm_start, vma->vm_end,
-					prefault == PATDEV_PREFAULT_WRITE);
-	if (n >= 0) {
-		if (obj->created)
-			patdev_test_hold_mmap();
-		return 0;
-	}
 	/*
 	 * ->close is not called for a failed mmap. The core unmaps what the
 	 * prefault entered, but only after this returns: zap it now, before
@@ -360,35 +486,25 @@ int patdev_mmap_obj(struct vm_area_struct *vma, struct patdev_obj *obj, bool rea
 	return n;
 }
 
+/* The .mmap of kernels before 7.1 (and of test builds that ask for it). */
 int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct patdev_file *pfile = file->private_data;
 	u32 prefault = READ_ONCE(pfile->mmap_prefault);
 	struct patdev_obj *obj;
+	int ret;
 
 	/*
 	 * Before the lookup, which makes the object at offset 0: a refused
 	 * mmap makes nothing (patdev_mmap_obj() asks again, for dma-bufs).
 	 */
-	if (!(vma->vm_flags & VM_MAYSHARE))
-		return -EINVAL;
-	/* As PATDEV_IOC_PREFAULT would answer for the new mapping. */
-	if (prefault && !(vma->vm_flags & VM_ACCESS_FLAGS))
-		return -EACCES;
-	if (prefault == PATDEV_PREFAULT_WRITE && !(vma->vm_flags & VM_WRITE))
-		return -EACCES;
-
-	obj = patdev_obj_lookup(vma->vm_pgoff, vma_pages(vma));
+	ret = patdev_mmap_check(vma->vm_flags & VM_MAYSHARE, vma->vm_flags & VM_ACCESS_FLAGS,
+				vma->vm_flags & VM_WRITE, prefault);
+	if (ret)
+		return ret;
+	obj = patdev_mmap_lookup(vma->vm_pgoff, vma_pages(vma));
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	if (obj->mmio) {
-		int ret = patdev_mmio_allowed();
-
-		if (ret) {
-			patdev_obj_put(obj);
-			return ret;
-		}
-	}
 	/*
 	 * FreeBSD's *foff rewrite: the two names map their objects from the
 	 * first page of the objects' own ranges; an offset inside a range
@@ -398,6 +514,60 @@ int patdev_mmap(struct file *file, struct vm_area_struct *vma)
 		vma->vm_pgoff = obj->base;
 	return patdev_mmap_obj(vma, obj, false, prefault);
 }
+
+#if PATDEV_MMAP_PREPARE
+/**
+ * patdev_mmap_prepare() - the claim's first half, through .mmap_prepare
+ * @desc: the mapping to be, before its vma exists
+ *
+ * The same checks, offset rewrite, flags and mode as patdev_mmap(), on the
+ * descriptor, but no reference: the mapping may still fail after this, and
+ * nothing would drop one. patdev_vm_mapped() takes it, and prefaults, once
+ * the vma exists.
+ *
+ * Return: 0, the errno patdev_mmap() would give, or -ENODEV for a stacked
+ * caller.
+ */
+int patdev_mmap_prepare(struct vm_area_desc *desc)
+{
+	struct patdev_file *pfile = desc->file->private_data;
+	u32 prefault = READ_ONCE(pfile->mmap_prefault);
+	struct patdev_obj *obj;
+	int ret;
+
+	/*
+	 * A stacked caller (compat_vma_mmap()) maps another file: its vma
+	 * would be neither in the offset space's mapping, where revocations
+	 * and mode changes reach entries, nor in the tree when ->mapped runs.
+	 */
+	if (desc->vm_file != desc->file)
+		return -ENODEV;
+	ret = patdev_mmap_check(vma_desc_test(desc, VMA_MAYSHARE_BIT),
+				vma_desc_test_any_mask(desc, VMA_ACCESS_FLAGS),
+				vma_desc_test(desc, VMA_WRITE_BIT), prefault);
+	if (ret)
+		return ret;
+	obj = patdev_mmap_lookup(desc->pgoff, vma_desc_pages(desc));
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	if (obj->readonly) {
+		if (vma_desc_test(desc, VMA_WRITE_BIT)) {
+			patdev_obj_put(obj);
+			return -EACCES;
+		}
+		/* Nor may mprotect() make it writable later. */
+		vma_desc_clear_flags(desc, VMA_MAYWRITE_BIT);
+	}
+	if (desc->pgoff < PATDEV_PGOFF_FIRST_RANGE)
+		desc->pgoff = obj->base;
+	desc->vm_ops = patdev_obj_tracked(obj) ? &patdev_prepared_tracked_vm_ops :
+						 &patdev_prepared_vm_ops;
+	vma_desc_set_flags_mask(desc, VMA_REMAP_FLAGS);
+	desc->page_prot = patdev_obj_pgprot(obj, desc->page_prot);
+	patdev_obj_put(obj);
+	return 0;
+}
+#endif
 
 #if PATDEV_HUGE_1G
 /*

@@ -73,7 +73,10 @@ static long patdev_prefault_slot(struct vm_area_struct *vma, unsigned long addr,
 
 	if (ret)
 		return ret;
-	/* Nobody removes a huge entry under the mmap lock but a revocation. */
+	/*
+	 * Under the mmap lock only a revocation, or a mode change reaching a
+	 * linked vma (->mapped), removes a huge entry: then smaller ones go in.
+	 */
 	leaf = size == PUD_SIZE ? patdev_pud_leaf(vma->vm_mm, addr) :
 				  patdev_pmd_leaf(vma->vm_mm, addr);
 	return leaf && !READ_ONCE(obj->revoked) ? size >> PAGE_SHIFT : 0;
