@@ -248,29 +248,38 @@ static int patdev_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
 }
 #endif
 
-static const struct vm_operations_struct patdev_vm_ops = {
-	.open = patdev_vm_open,
-	.close = patdev_vm_close,
-	.fault = patdev_vm_fault,
 #if PATDEV_HUGE
-	.huge_fault = patdev_vm_huge_fault,
+#define PATDEV_VM_OPS_HUGE_FAULT .huge_fault = patdev_vm_huge_fault,
+#else
+#define PATDEV_VM_OPS_HUGE_FAULT
 #endif
 #if PATDEV_HUGE_1G
-	.may_split = patdev_vm_may_split,
+#define PATDEV_VM_OPS_MAY_SPLIT .may_split = patdev_vm_may_split,
+#else
+#define PATDEV_VM_OPS_MAY_SPLIT
 #endif
-};
+
+/* A mapping's operations, for either claim (the .mmap_prepare one adds ->mapped). */
+#define PATDEV_VM_OPS							\
+	.open = patdev_vm_open,						\
+	.close = patdev_vm_close,					\
+	.fault = patdev_vm_fault,					\
+	PATDEV_VM_OPS_HUGE_FAULT					\
+	PATDEV_VM_OPS_MAY_SPLIT
 
 /*
  * A tracked object's mappings: ->pfn_mkwrite makes the core map them
  * write-notify (vm_page_prot read-only on shared writable vmas), so the
  * first write to each page reaches the driver. 4 KiB entries only.
  */
-static const struct vm_operations_struct patdev_tracked_vm_ops = {
-	.open = patdev_vm_open,
-	.close = patdev_vm_close,
-	.fault = patdev_vm_fault,
+#define PATDEV_VM_OPS_TRACKED						\
+	.open = patdev_vm_open,						\
+	.close = patdev_vm_close,					\
+	.fault = patdev_vm_fault,					\
 	.pfn_mkwrite = patdev_track_pfn_mkwrite,
-};
+
+static const struct vm_operations_struct patdev_vm_ops = { PATDEV_VM_OPS };
+static const struct vm_operations_struct patdev_tracked_vm_ops = { PATDEV_VM_OPS_TRACKED };
 
 /*
  * What both ways of claiming check before they choose the object: FreeBSD
@@ -393,24 +402,13 @@ static int patdev_vm_mapped(unsigned long start, unsigned long end, pgoff_t pgof
 
 /* The tables above, with ->mapped: the core refuses it from an .mmap. */
 static const struct vm_operations_struct patdev_prepared_vm_ops = {
-	.open = patdev_vm_open,
-	.close = patdev_vm_close,
+	PATDEV_VM_OPS
 	.mapped = patdev_vm_mapped,
-	.fault = patdev_vm_fault,
-#if PATDEV_HUGE
-	.huge_fault = patdev_vm_huge_fault,
-#endif
-#if PATDEV_HUGE_1G
-	.may_split = patdev_vm_may_split,
-#endif
 };
 
 static const struct vm_operations_struct patdev_prepared_tracked_vm_ops = {
-	.open = patdev_vm_open,
-	.close = patdev_vm_close,
+	PATDEV_VM_OPS_TRACKED
 	.mapped = patdev_vm_mapped,
-	.fault = patdev_vm_fault,
-	.pfn_mkwrite = patdev_track_pfn_mkwrite,
 };
 #endif
 
