@@ -213,39 +213,41 @@ dkms_clean() {
 # apt_install_deb LOG [chroot KVER]: apt install ./patdev-dkms_*.deb on the
 # host (DKMS builds for 6.1 and 6.12, whose headers are there), or in the
 # chroot for the newest kernel (whose /lib/modules/KVER is the host's, so the
-# module lands where the VM looks, and the host's depmod indexes it).
+# module lands where the VM looks, and the host's depmod indexes it). The
+# postinst builds for the running kernel and the newest in /boot unless
+# autoinstall_all_kernels is set: the lanes need every kernel with headers.
 apt_install_deb() {
 	local log=$1
+	local -a apt=(env DEBIAN_FRONTEND=noninteractive autoinstall_all_kernels=1
+		      apt-get -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=300 install -y "$deb")
 	if [ "${2:-}" = chroot ]; then
 		{
 			dkms_clean chroot "$3" &&
-			"$here/chroot.sh" run --modules "$3" --bind "$deb_dir" -- \
-				env DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb" &&
+			"$here/chroot.sh" run --modules "$3" --bind "$deb_dir" -- "${apt[@]}" &&
 			depmod -a "$3"
 		} >"$log" 2>&1
 	else
-		{
-			dkms_clean &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb"
-		} >"$log" 2>&1
+		{ dkms_clean && "${apt[@]}"; } >"$log" 2>&1
 	fi || {
 		cat "$log"
-		find /var/lib/dkms/patdev "$PATDEV_CACHE"/trixie-root/var/lib/dkms/patdev \
+		find /var/lib/dkms/patdev "$CHROOT"/var/lib/dkms/patdev \
 			-name make.log -exec cat {} + 2>/dev/null
 		return 1
 	}
 }
 
-# dkms_installed KVER LOG: the package's DKMS module is installed for KVER,
-# in updates/dkms, where the VM's modprobe finds it.
+# dkms_installed KVER LOG: DKMS says the package's module is installed for
+# KVER, and it is in updates/dkms, where the VM's modprobe finds it.
 dkms_installed() {
-	local kver=$1 log=$2
+	local kver=$1 log=$2 status
 	if in_chroot_kernel "$kver"; then
-		"$here/chroot.sh" run --modules "$kver" -- dkms status -m patdev -v "$pkg_ver" -k "$kver"
+		status=$("$here/chroot.sh" run --modules "$kver" -- \
+			 dkms status -m patdev -v "$pkg_ver" -k "$kver" 2>>"$log")
 	else
-		dkms status -m patdev -v "$pkg_ver" -k "$kver"
-	fi >>"$log" 2>&1
-	grep -q "patdev/$pkg_ver, $kver, x86_64: installed" "$log" &&
+		status=$(dkms status -m patdev -v "$pkg_ver" -k "$kver" 2>>"$log")
+	fi
+	echo "$status" >>"$log"
+	grep -qxF "patdev/$pkg_ver, $kver, x86_64: installed" <<<"$status" &&
 		ls "/lib/modules/$kver/updates/dkms/patdev.ko"* >/dev/null 2>&1 || {
 		echo "patdev $pkg_ver is not installed for $kver in /lib/modules/$kver/updates/dkms" >>"$log"
 		cat "$log"
@@ -323,6 +325,8 @@ t0=$(date +%s)
 deb_ok=
 if "$here/deb.sh" "$deb_dir" >/dev/null; then
 	result pass "make deb: patdev-dkms $pkg_ver"
+	# Each lane gives its own verdict on what the install built for it.
+	deb_ok=1
 	# Every tag fails, pedantic ones included; an override needs its reason
 	# in debian/.
 	if (cd "$deb_dir" && lintian --fail-on error,warning,info,pedantic --pedantic \
@@ -334,7 +338,6 @@ if "$here/deb.sh" "$deb_dir" >/dev/null; then
 	fi
 	if apt_install_deb "$PATDEV_CACHE/apt-host.log"; then
 		result pass "apt install ./patdev-dkms_${pkg_ver}_all.deb on the host"
-		deb_ok=1
 	else
 		result fail "apt install ./patdev-dkms_${pkg_ver}_all.deb on the host"
 	fi

@@ -1,25 +1,36 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # deb.sh OUTDIR: build the Debian packages (make deb) from the tree as it
-# is, into OUTDIR: the native source package and patdev-dkms_VERSION_all.deb.
-# debian/changelog is written here, for the version of scripts/version.sh:
-# the version is kept in one place, the uapi header. Prints the .deb's path.
+# is, into OUTDIR: the native source package and patdev-dkms_VERSION_all.deb
+# (earlier versions' files there go). debian/changelog is written here, for
+# the version of scripts/version.sh: the version is kept in one place, the
+# uapi header, so the repository has no debian/changelog of its own and
+# dpkg-buildpackage is run through this script. Prints the .deb's path.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mkdir -p "$1" && cd "$1" && pwd)
 ver=$("$top/scripts/version.sh")
 tree="$out/patdev-$ver"
 
-rm -rf "$tree" "$out"/patdev_"$ver"* "$out"/patdev-dkms_"$ver"*
+rm -rf "$out"/patdev-[0-9]* "$out"/patdev_* "$out"/patdev-dkms_*
 mkdir -p "$tree"
-# The files git knows or would add (not the ignored build products), as
-# they are in the working tree.
 if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
-	(cd "$top" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$tree")
-	when=$(git -C "$top" log -1 --format=%cD 2>/dev/null || date -R)
+	# The files git knows or would add (not the ignored build products),
+	# as they are in the working tree; tracked files deleted there stay out.
+	(cd "$top" && git ls-files -z --cached --others --exclude-standard |
+		while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+		xargs -0 cp --parents -t "$tree")
+	when=$(git -C "$top" log -1 --format=%cD 2>/dev/null) || when=
 else
-	cp -r "$top"/. "$tree"
-	when=$(date -R)
+	# An unpacked source package or tarball: everything but build products.
+	tar -C "$top" --exclude=./deb --exclude=./.git --exclude='*.o' --exclude='*.ko' \
+	    --exclude='*.mod' --exclude='*.mod.c' --exclude='.*.cmd' --exclude=Module.symvers \
+	    --exclude=modules.order -cf - . | tar -C "$tree" -xf -
+	when=
+fi
+# Reproducible: the commit's date, else SOURCE_DATE_EPOCH, else the header's.
+if [ -z "$when" ]; then
+	when=$(date -R -d "@${SOURCE_DATE_EPOCH:-$(stat -c %Y "$top/include/uapi/linux/patdev.h")}")
 fi
 maint=$(sed -n 's/^Maintainer: //p' "$tree/debian/control")
 cat >"$tree/debian/changelog" <<END
