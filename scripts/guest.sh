@@ -185,24 +185,25 @@ from_dkms() {
 	esac
 }
 
-# mmap_path WANT: the device's mmap claims through WANT (.mmap or
-# .mmap_prepare, as its debugfs stats say); WANT "kernel": the one the
-# running kernel calls for, .mmap_prepare with vm_ops->mapped from 7.1 on.
-mmap_path() {
-	mp_want=$1
-	if [ "$mp_want" = kernel ]; then
-		# shellcheck disable=SC2046 # the release's numbers, split
-		set -- $(uname -r | tr '.-' '  ')
-		if [ "$1" -gt 7 ] || { [ "$1" -eq 7 ] && [ "$2" -ge 1 ]; }; then
-			mp_want=.mmap_prepare
-		else
-			mp_want=.mmap
-		fi
+# The claim the running kernel calls for: .mmap_prepare with vm_ops->mapped
+# from 7.1 on, .mmap before.
+kernel_mmap_path() {
+	# shellcheck disable=SC2046 # the release's numbers, split
+	set -- $(uname -r | tr '.-' '  ')
+	if [ "$1" -gt 7 ] || { [ "$1" -eq 7 ] && [ "$2" -ge 1 ]; }; then
+		echo .mmap_prepare
+	else
+		echo .mmap
 	fi
+}
+
+# mmap_path WANT: the device's mmap claims through WANT (.mmap or
+# .mmap_prepare), as its debugfs stats say.
+mmap_path() {
 	[ -r /sys/kernel/debug/patdev/stats ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	mp_got=$(sed -n 's/^mmap //p' /sys/kernel/debug/patdev/stats 2>/dev/null)
-	echo "# mmap claims through ${mp_got:-?} on $(uname -r) ($mp_want expected)"
-	[ "$mp_got" = "$mp_want" ]
+	echo "# mmap claims through ${mp_got:-?} on $(uname -r) ($1 expected)"
+	[ "$mp_got" = "$1" ]
 }
 
 # suite LABEL [MODULE PARAMETERS]: load, run the selftests, unload, scan dmesg.
@@ -213,8 +214,8 @@ suite() {
 	check_run "$label" "modprobe patdev $*" modprobe patdev "$@"
 	check_run "$label" "module loaded from the package's DKMS install, its version the tree's" from_dkms
 	check_run "$label" "parameters took effect: ${*:-defaults}" params_took_effect "$@"
-	check_run "$label" "mmap claims as the kernel calls for (.mmap_prepare and ->mapped from 7.1)" \
-		mmap_path kernel
+	check_run "$label" "mmap claims through $(kernel_mmap_path), as $(uname -r) calls for" \
+		mmap_path "$(kernel_mmap_path)"
 	run_tap "$label" ./selftests/patdev_test
 	run_tap "$label" ./selftests/patdev_huge
 	run_tap "$label" ./selftests/patdev_track
@@ -391,8 +392,8 @@ debug() {
 	label="[debug]"
 	mark "$label"
 	check_run "$label" "insmod patdev" insmod "$1"
-	check_run "$label" "mmap claims as the kernel calls for (.mmap_prepare and ->mapped from 7.1)" \
-		mmap_path kernel
+	check_run "$label" "mmap claims through $(kernel_mmap_path), as $(uname -r) calls for" \
+		mmap_path "$(kernel_mmap_path)"
 	run_tap "$label" ./selftests/patdev_test
 	run_tap "$label" ./selftests/patdev_huge
 	run_tap "$label" ./selftests/patdev_track
