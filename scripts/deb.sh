@@ -18,14 +18,21 @@ if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
 	# The files git knows or would add (not the ignored build products),
 	# as they are in the working tree; tracked files deleted there stay out.
 	(cd "$top" && git ls-files -z --cached --others --exclude-standard |
-		while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-		xargs -0 cp --parents -t "$tree")
+		while IFS= read -r -d '' f; do [ ! -e "$f" ] || printf '%s\0' "$f"; done |
+		xargs -0 -r cp --parents -t "$tree")
 	when=$(git -C "$top" log -1 --format=%cD 2>/dev/null) || when=
 else
-	# An unpacked source package or tarball: everything but build products.
-	tar -C "$top" --exclude=./deb --exclude=./.git --exclude='*.o' --exclude='*.ko' \
-	    --exclude='*.mod' --exclude='*.mod.c' --exclude='.*.cmd' --exclude=Module.symvers \
-	    --exclude=modules.order -cf - . | tar -C "$tree" -xf -
+	# An unpacked source package or tarball: everything but what
+	# .gitignore names (build products, deb/) and the output itself.
+	case "$out/" in
+	"$top"/*) skip=./${out#"$top"/} ;;
+	*) skip=./deb ;;
+	esac
+	# tar does not anchor .gitignore's "/path" lines: they are passed as
+	# "./path".
+	mapfile -t anchored < <(sed -n 's|^/\(.*[^/]\)/*$|--exclude=./\1|p' "$top/.gitignore")
+	tar -C "$top" --exclude-vcs-ignores "${anchored[@]}" --exclude="$skip" -cf - . |
+		tar -C "$tree" -xf -
 	when=
 fi
 # Reproducible: the commit's date, else SOURCE_DATE_EPOCH, else the header's.

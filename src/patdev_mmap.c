@@ -372,12 +372,15 @@ static int patdev_vm_mapped(unsigned long start, unsigned long end, pgoff_t pgof
 	/*
 	 * The core copies *@vm_private_data into the vma only after this
 	 * returns 0; the prefault and an error's unmap (->close) need it
-	 * now, so the vma is looked up. patdev_mmap_prepare() refuses
-	 * stacked callers, whose vma would not be in the tree yet.
+	 * now, so the vma is looked up. A stacked caller that set its vma's
+	 * file to this one (coda's mmap does, fs/coda/file.c:201 in 7.3)
+	 * passes patdev_mmap_prepare()'s check but calls this through
+	 * compat_vma_mmap() before its vma is in the tree: no such vma is
+	 * found, and the mapping is refused (nothing is held yet).
 	 */
-	if (WARN_ON_ONCE(!vma || vma->vm_start != start || vma->vm_end != end ||
-			 vma->vm_file != file || vma->vm_private_data || !patdev_is_vma(vma)))
-		return -EINVAL;
+	if (!vma || vma->vm_start != start || vma->vm_end != end || vma->vm_file != file ||
+	    vma->vm_private_data || !patdev_is_vma(vma))
+		return -ENODEV;
 	obj = patdev_obj_lookup(pgoff, 0);
 	if (IS_ERR(obj)) {
 		vma->vm_ops = &patdev_dead_vm_ops;
@@ -534,9 +537,10 @@ int patdev_mmap_prepare(struct vm_area_desc *desc)
 	int ret;
 
 	/*
-	 * A stacked caller (compat_vma_mmap()) maps another file: its vma
-	 * would be neither in the offset space's mapping, where revocations
-	 * and mode changes reach entries, nor in the tree when ->mapped runs.
+	 * A stacked caller (compat_vma_mmap()) that maps another file: its
+	 * vma would be neither in the offset space's mapping, where
+	 * revocations and mode changes reach entries, nor in the tree when
+	 * ->mapped runs (which refuses the stacked callers this misses).
 	 */
 	if (desc->vm_file != desc->file)
 		return -ENODEV;
