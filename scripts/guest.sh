@@ -411,6 +411,8 @@ debug() {
 	check_run "[debug .mmap]" "mmap claims through .mmap" mmap_path .mmap
 	run_tap "[debug .mmap]" ./selftests/patdev_hold
 	check_run "[debug .mmap]" "rmmod patdev" rmmod patdev
+	# check_run sets label (sh has no locals): the rest is [debug] again.
+	label="[debug]"
 
 	# dma-bufs and their importers (built in), under DMA_API_DEBUG.
 	check_run "$label" "importers built in: vivid ($VIVID_PARAMS), vgem" importers_load
