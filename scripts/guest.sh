@@ -206,6 +206,12 @@ mmap_path() {
 	[ "$mp_got" = "$1" ]
 }
 
+# mmap_path_check LABEL: one result, the claim the running kernel calls for.
+mmap_path_check() {
+	check_run "$1" "mmap claims through $(kernel_mmap_path), as $(uname -r) calls for" \
+		mmap_path "$(kernel_mmap_path)"
+}
+
 # suite LABEL [MODULE PARAMETERS]: load, run the selftests, unload, scan dmesg.
 suite() {
 	label=$1
@@ -214,8 +220,7 @@ suite() {
 	check_run "$label" "modprobe patdev $*" modprobe patdev "$@"
 	check_run "$label" "module loaded from the package's DKMS install, its version the tree's" from_dkms
 	check_run "$label" "parameters took effect: ${*:-defaults}" params_took_effect "$@"
-	check_run "$label" "mmap claims through $(kernel_mmap_path), as $(uname -r) calls for" \
-		mmap_path "$(kernel_mmap_path)"
+	mmap_path_check "$label"
 	run_tap "$label" ./selftests/patdev_test
 	run_tap "$label" ./selftests/patdev_huge
 	run_tap "$label" ./selftests/patdev_track
@@ -392,8 +397,7 @@ debug() {
 	label="[debug]"
 	mark "$label"
 	check_run "$label" "insmod patdev" insmod "$1"
-	check_run "$label" "mmap claims through $(kernel_mmap_path), as $(uname -r) calls for" \
-		mmap_path "$(kernel_mmap_path)"
+	mmap_path_check "$label"
 	run_tap "$label" ./selftests/patdev_test
 	run_tap "$label" ./selftests/patdev_huge
 	run_tap "$label" ./selftests/patdev_track

@@ -33,10 +33,16 @@ static inline void patdev_need_debugfs(const char *path)
 
 /*
  * The module's debugfs stats: live objects and pages (freed ones are gone
- * from them), and the claims of mmaps and forks it keeps for revocations
- * and mode changes. Returns 0, or -1 if unreadable.
+ * from them), the claims of mmaps and forks it keeps for revocations and
+ * mode changes, and which claim its mmap makes (".mmap" or
+ * ".mmap_prepare"). Returns 0, or -1 if unreadable.
  */
-static inline int patdev_stats_all(long *objs, long *pages, long *claims)
+struct patdev_stats {
+	long objs, pages, claims;
+	char mmap[16];
+};
+
+static inline int patdev_stats_read(struct patdev_stats *s)
 {
 	FILE *f;
 	int n;
@@ -45,9 +51,22 @@ static inline int patdev_stats_all(long *objs, long *pages, long *claims)
 	f = fopen(PATDEV_DEBUGFS "/patdev/stats", "r");
 	if (!f)
 		return -1;
-	n = fscanf(f, "objects %ld pages %ld claims %ld", objs, pages, claims);
+	n = fscanf(f, "objects %ld pages %ld claims %ld mmap %15s", &s->objs, &s->pages,
+		   &s->claims, s->mmap);
 	fclose(f);
-	return n == 3 ? 0 : -1;
+	return n == 4 ? 0 : -1;
+}
+
+static inline int patdev_stats_all(long *objs, long *pages, long *claims)
+{
+	struct patdev_stats s;
+
+	if (patdev_stats_read(&s))
+		return -1;
+	*objs = s.objs;
+	*pages = s.pages;
+	*claims = s.claims;
+	return 0;
 }
 
 static inline int patdev_stats(long *objs, long *pages)
@@ -63,19 +82,9 @@ static inline int patdev_stats(long *objs, long *pages)
  */
 static inline int patdev_mmap_prepared(void)
 {
-	char line[64];
-	int ret = -1;
-	FILE *f;
+	struct patdev_stats s;
 
-	patdev_need_debugfs(PATDEV_DEBUGFS "/patdev/stats");
-	f = fopen(PATDEV_DEBUGFS "/patdev/stats", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "mmap ", 5))
-			ret = !strcmp(line + 5, ".mmap_prepare\n");
-	fclose(f);
-	return ret;
+	return patdev_stats_read(&s) ? -1 : !strcmp(s.mmap, ".mmap_prepare");
 }
 
 /* Live claims, or -1 if unreadable. */
