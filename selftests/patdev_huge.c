@@ -598,60 +598,6 @@ TEST_F(huge, range_query_counts_a_2m_entry_per_page)
 	munmap(p, PMD);
 }
 
-/* ABI 0.3's QUERY and RANGE_QUERY, without the entry size, still answer. */
-TEST_F(huge, query_of_abi_0_3_still_answered)
-{
-	struct {
-		__u64 addr, flags, pfn, cache, reserved;
-	} q = { 0 };
-	struct {
-		__u64 addr, len, resident, writable, dirty, young, reserved;
-	} r = { 0 };
-	unsigned char *p = map_at(_metadata, self->fd, self->off, PMD, 0);
-
-	ASSERT_NE(MAP_FAILED, p);
-	p[0] = 1;
-	q.addr = (uintptr_t)p;
-	ASSERT_EQ(0, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x01, q), &q));
-	EXPECT_EQ(PATDEV_QUERY_PRESENT, q.flags & PATDEV_QUERY_PRESENT);
-	EXPECT_EQ(self->cache, q.cache);
-	EXPECT_EQ(0, q.reserved);
-	q.reserved = 1;
-	ASSERT_EQ(-1, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x01, q), &q));
-	EXPECT_EQ(EINVAL, errno);
-	r.addr = (uintptr_t)p;
-	r.len = PMD;
-	ASSERT_EQ(0, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x04, r), &r));
-	EXPECT_LE(1, r.resident);
-	EXPECT_EQ(0, r.reserved);
-	r.reserved = 1;
-	ASSERT_EQ(-1, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x04, r), &r));
-	EXPECT_EQ(EINVAL, errno);
-	munmap(p, PMD);
-}
-
-/* ABI 0.5's RANGE_QUERY, without the 1 GiB count, still answers. */
-TEST_F(huge, range_query_of_abi_0_5_still_answered)
-{
-	struct {
-		__u64 addr, len, resident, writable, dirty, young, huge, reserved;
-	} r = { 0 };
-	unsigned char *p = map_at(_metadata, self->fd, self->off, PMD, 0);
-
-	ASSERT_NE(MAP_FAILED, p);
-	p[0] = 1;
-	r.addr = (uintptr_t)p;
-	r.len = PMD;
-	ASSERT_EQ(0, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x04, r), &r));
-	EXPECT_LE(1, r.resident);
-	EXPECT_EQ(self->have_huge ? PMD / self->page : 0, r.huge);
-	EXPECT_EQ(0, r.reserved);
-	r.reserved = 1;
-	ASSERT_EQ(-1, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x04, r), &r));
-	EXPECT_EQ(EINVAL, errno);
-	munmap(p, PMD);
-}
-
 /*
  * Does transparent_hugepage/enabled veto 2 MiB PFN-map entries on this
  * kernel? From 6.12 until the fix (7.3, backported to 6.12.115 and 7.2.8).

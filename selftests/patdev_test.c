@@ -189,11 +189,8 @@ TEST_F(patdev, version_ioctl)
 	ASSERT_EQ(0, ioctl(self->fd, PATDEV_IOC_VERSION, &v));
 	ASSERT_EQ(PATDEV_VERSION_MAJOR, v.major);
 	ASSERT_EQ(PATDEV_VERSION_MINOR, v.minor);
-	ASSERT_EQ(7, v.minor) TH_LOG("the ioctl ABI of minor 7");
-	/* A 0.1 program's VERSION call (_IOWR then) is still answered. */
-	memset(&v, 0xff, sizeof(v));
-	ASSERT_EQ(0, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version), &v));
-	ASSERT_EQ(PATDEV_VERSION_MINOR, v.minor);
+	ASSERT_EQ(1, v.major) TH_LOG("the frozen ioctl ABI 1.0");
+	ASSERT_EQ(0, v.minor) TH_LOG("the frozen ioctl ABI 1.0");
 	ASSERT_TRUE(v.features & PATDEV_FEAT_QUERY);
 	ASSERT_TRUE(v.features & PATDEV_FEAT_OBJINFO);
 	ASSERT_TRUE(v.features & PATDEV_FEAT_RW);
@@ -1726,24 +1723,37 @@ TEST_F(patdev, create_answer_unwritable_efault_and_nothing_left)
 	munmap(c, self->page);
 }
 
-/* ABI 0.2's shorter OBJINFO is still answered, with its own layout. */
-TEST_F(patdev, objinfo_of_abi_0_2_still_answered)
+/*
+ * ABI 1.0 answers no layout of the 0.x series: their numbers (the same
+ * request codes with other sizes or directions) are ENOTTY, their buffers
+ * untouched, rather than read as something they are not.
+ */
+TEST_F(patdev, abi_0_x_calls_enotty)
 {
-	struct {
-		__u64 pgoff, kind, size, cache, nmaps, nsegs, flags, reserved;
-	} old = { .pgoff = PATDEV_PGOFF_SG };
-	struct patdev_objinfo info;
+	static const struct {
+		unsigned int dir, nr, size;
+		const char *what;
+	} old[] = {
+		{ _IOC_READ | _IOC_WRITE, 0x00, 24, "0.1 VERSION" },
+		{ _IOC_READ | _IOC_WRITE, 0x01, 40, "0.3 QUERY" },
+		{ _IOC_READ | _IOC_WRITE, 0x02, 64, "0.2 OBJINFO" },
+		{ _IOC_READ | _IOC_WRITE, 0x04, 56, "0.3 RANGE_QUERY" },
+		{ _IOC_READ | _IOC_WRITE, 0x04, 64, "0.5 RANGE_QUERY" },
+	};
+	unsigned char buf[128], want[128];
+	unsigned int i;
 
-	ASSERT_EQ(0, patdev_objinfo(self->fd, PATDEV_PGOFF_SG, &info));
-	ASSERT_EQ(0, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x02, old), &old));
-	ASSERT_EQ(PATDEV_OBJ_SG, old.kind);
-	ASSERT_EQ(info.size, old.size);
-	ASSERT_EQ(info.cache, old.cache);
-	ASSERT_EQ(info.nsegs, old.nsegs);
-	ASSERT_EQ(0, old.reserved);
-	old.reserved = 1;
-	ASSERT_EQ(-1, ioctl(self->fd, _IOWR(PATDEV_IOC_MAGIC, 0x02, old), &old));
-	ASSERT_EQ(EINVAL, errno);
+	for (i = 0; i < ARRAY_SIZE(old); i++) {
+		unsigned long cmd = _IOC(old[i].dir, PATDEV_IOC_MAGIC, old[i].nr, old[i].size);
+
+		memset(buf, 0, sizeof(buf));
+		if (old[i].nr == 0x01 || old[i].nr == 0x04)
+			*(__u64 *)buf = (uintptr_t)buf;
+		memcpy(want, buf, sizeof(buf));
+		EXPECT_EQ(-1, ioctl(self->fd, cmd, buf)) TH_LOG("%s", old[i].what);
+		EXPECT_EQ(ENOTTY, errno) TH_LOG("%s", old[i].what);
+		EXPECT_EQ(0, memcmp(buf, want, sizeof(buf))) TH_LOG("%s", old[i].what);
+	}
 }
 
 TEST_F(params, create_caps_objects_and_memory)

@@ -132,20 +132,6 @@ pgprot_t patdev_obj_vma_prot(const struct patdev_obj *obj, pgprot_t vma_prot);
 int patdev_obj_pfn(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn);
 int patdev_obj_run(struct patdev_obj *obj, pgoff_t idx, unsigned long *pfn, unsigned long *run);
 long patdev_ioctl_objinfo(void __user *arg);
-/* ABI 0.2's OBJINFO: the answer of 0.3 up to @flags, then @reserved. */
-struct patdev_objinfo_0_2 {
-	__u64 pgoff;
-	__u64 kind;
-	__u64 size;
-	__u64 cache;
-	__u64 nmaps;
-	__u64 nsegs;
-	__u64 flags;
-	__u64 reserved;
-};
-
-#define PATDEV_IOC_OBJINFO_0_2	_IOWR(PATDEV_IOC_MAGIC, 0x02, struct patdev_objinfo_0_2)
-long patdev_ioctl_objinfo_0_2(void __user *arg);
 
 /* patdev_space.c: the offset space, one address_space for every open */
 int patdev_space_init(void);
@@ -340,21 +326,7 @@ long patdev_prefault_vma(struct vm_area_struct *vma, unsigned long start,
 			 unsigned long end, bool write);
 
 /* patdev_query.c */
-long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg, size_t size);
-long patdev_ioctl_range_query(void __user *arg, size_t size);
-/*
- * ABI 0.3's QUERY and RANGE_QUERY: the answers of 0.4 without the entry
- * size (@size, @huge), whose place held @reserved. ABI 0.5's RANGE_QUERY:
- * the answer of 0.6 without @huge_1g, whose place held @reserved.
- */
-#define PATDEV_QUERY_SIZE_0_3		offsetof(struct patdev_query, reserved)
-#define PATDEV_RANGE_QUERY_SIZE_0_3	offsetof(struct patdev_range_query, huge_1g)
-#define PATDEV_RANGE_QUERY_SIZE_0_5	offsetof(struct patdev_range_query, reserved)
-#define PATDEV_IOC_QUERY_0_3		_IOC(_IOC_READ | _IOC_WRITE, PATDEV_IOC_MAGIC, 0x01, \
-					     PATDEV_QUERY_SIZE_0_3)
-#define PATDEV_IOC_RANGE_QUERY_0_3	_IOC(_IOC_READ | _IOC_WRITE, PATDEV_IOC_MAGIC, 0x04, \
-					     PATDEV_RANGE_QUERY_SIZE_0_3)
-#define PATDEV_IOC_RANGE_QUERY_0_5	_IOC(_IOC_READ | _IOC_WRITE, PATDEV_IOC_MAGIC, 0x04, \
-					     PATDEV_RANGE_QUERY_SIZE_0_5)
+long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg);
+long patdev_ioctl_range_query(void __user *arg);
 
 #endif /* _PATDEV_H */

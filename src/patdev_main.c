@@ -57,34 +57,21 @@ static int patdev_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/*
- * ABI 0.1 numbered VERSION _IOWR. It stays accepted, so that a program
- * built against 0.1 can still ask which ABI it talks to (and learn that it
- * must be rebuilt) instead of getting ENOTTY from the one call meant for it.
- */
-#define PATDEV_IOC_VERSION_0_1	_IOWR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version)
-
 static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case PATDEV_IOC_VERSION:
-	case PATDEV_IOC_VERSION_0_1:
 		return patdev_ioctl_version(uarg);
 	case PATDEV_IOC_QUERY:
-	case PATDEV_IOC_QUERY_0_3:
-		return patdev_ioctl_query(file->private_data, uarg, _IOC_SIZE(cmd));
+		return patdev_ioctl_query(file->private_data, uarg);
 	case PATDEV_IOC_OBJINFO:
 		return patdev_ioctl_objinfo(uarg);
-	case PATDEV_IOC_OBJINFO_0_2:
-		return patdev_ioctl_objinfo_0_2(uarg);
 	case PATDEV_IOC_PREFAULT:
 		return patdev_ioctl_prefault(uarg);
 	case PATDEV_IOC_RANGE_QUERY:
-	case PATDEV_IOC_RANGE_QUERY_0_3:
-	case PATDEV_IOC_RANGE_QUERY_0_5:
-		return patdev_ioctl_range_query(uarg, _IOC_SIZE(cmd));
+		return patdev_ioctl_range_query(uarg);
 	case PATDEV_IOC_SET_MMAP_FLAGS:
 		return patdev_ioctl_set_mmap_flags(file->private_data, uarg);
 	case PATDEV_IOC_CREATE:

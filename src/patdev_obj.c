@@ -194,31 +194,3 @@ long patdev_ioctl_objinfo(void __user *arg)
 		return ret;
 	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
 }
-
-/*
- * ABI 0.2's OBJINFO: still answered, so that a 0.2 program keeps working
- * (its @nsegs now counts the anonymous objects' segments too).
- */
-long patdev_ioctl_objinfo_0_2(void __user *arg)
-{
-	struct patdev_objinfo_0_2 old;
-	struct patdev_objinfo info;
-	int ret;
-
-	BUILD_BUG_ON(PATDEV_IOC_OBJINFO_0_2 == PATDEV_IOC_OBJINFO);
-	if (copy_from_user(&old, arg, sizeof(old)))
-		return -EFAULT;
-	if (old.reserved)
-		return -EINVAL;
-	info.pgoff = old.pgoff;
-	ret = patdev_objinfo_fill(&info);
-	if (ret)
-		return ret;
-	old.kind = info.kind;
-	old.size = info.size;
-	old.cache = info.cache;
-	old.nmaps = info.nmaps;
-	old.nsegs = info.nsegs;
-	old.flags = info.flags & PATDEV_OBJ_READONLY;
-	return copy_to_user(arg, &old, sizeof(old)) ? -EFAULT : 0;
-}

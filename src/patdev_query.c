@@ -12,22 +12,7 @@
 #include "compat.h"
 #include "patdev.h"
 
-/*
- * A caller of an older ABI (@size_old bytes) passes the structure without
- * its newest out field, whose place held its reserved field: that must be
- * zero, and stays zero.
- */
-static int patdev_query_copy_in(void *q, const void __user *arg, size_t size,
-				size_t size_old, const __u64 *reserved, __u64 *last_out)
-{
-	if (copy_from_user(q, arg, size))
-		return -EFAULT;
-	if (size == size_old)
-		return *last_out ? -EINVAL : 0;
-	return *reserved ? -EINVAL : 0;
-}
-
-long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg, size_t size)
+long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg)
 {
 	struct mm_struct *mm = current->mm;
 	struct patdev_query q = {};
@@ -36,9 +21,10 @@ long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg, size_t size
 	pte_t entry;
 	long ret = 0;
 
-	ret = patdev_query_copy_in(&q, arg, size, PATDEV_QUERY_SIZE_0_3, &q.reserved, &q.size);
-	if (ret)
-		return ret;
+	if (copy_from_user(&q, arg, sizeof(q)))
+		return -EFAULT;
+	if (q.reserved)
+		return -EINVAL;
 	if (!mm)
 		return -EINVAL;
 
@@ -69,9 +55,7 @@ long patdev_ioctl_query(struct patdev_file *pfile, void __user *arg, size_t size
 	}
 out:
 	mmap_read_unlock(mm);
-	if (size == PATDEV_QUERY_SIZE_0_3)
-		q.size = 0;
-	if (!ret && copy_to_user(arg, &q, size))
+	if (!ret && copy_to_user(arg, &q, sizeof(q)))
 		ret = -EFAULT;
 	return ret;
 }
@@ -114,7 +98,7 @@ static long patdev_range_count(struct vm_area_struct *vma, unsigned long addr,
 	return 0;
 }
 
-long patdev_ioctl_range_query(void __user *arg, size_t size)
+long patdev_ioctl_range_query(void __user *arg)
 {
 	struct mm_struct *mm = current->mm;
 	struct patdev_range_query r = {};
@@ -122,14 +106,10 @@ long patdev_ioctl_range_query(void __user *arg, size_t size)
 	struct vm_area_struct *vma;
 	long ret;
 
-	/* 0.5's reserved field was where @huge_1g is, 0.3's where @huge is. */
-	if (size == PATDEV_RANGE_QUERY_SIZE_0_3)
-		ret = patdev_query_copy_in(&r, arg, size, size, NULL, &r.huge);
-	else
-		ret = patdev_query_copy_in(&r, arg, size, PATDEV_RANGE_QUERY_SIZE_0_5,
-					   &r.reserved, &r.huge_1g);
-	if (ret)
-		return ret;
+	if (copy_from_user(&r, arg, sizeof(r)))
+		return -EFAULT;
+	if (r.reserved)
+		return -EINVAL;
 	if (!mm)
 		return -EINVAL;
 	r.resident = 0;
@@ -148,11 +128,7 @@ long patdev_ioctl_range_query(void __user *arg, size_t size)
 					 min3(end, vma->vm_end, patdev_vma_obj_end(vma)), &r);
 	}
 	mmap_read_unlock(mm);
-	if (size == PATDEV_RANGE_QUERY_SIZE_0_3)
-		r.huge = 0;
-	if (size == PATDEV_RANGE_QUERY_SIZE_0_5)
-		r.huge_1g = 0;
-	if (!ret && copy_to_user(arg, &r, size))
+	if (!ret && copy_to_user(arg, &r, sizeof(r)))
 		ret = -EFAULT;
 	return ret;
 }

@@ -40,8 +40,16 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define PATDEV_VERSION_MAJOR	0
-#define PATDEV_VERSION_MINOR	7
+/*
+ * ABI 1.0 is frozen: no ioctl number, structure layout or meaning below
+ * changes within major 1. It grows only by the rules it was built for:
+ * a new call or meaning gets a PATDEV_FEAT_* bit and the next minor; a new
+ * field takes the place of a reserved one, whose zero keeps the old
+ * meaning; unknown flags and non-zero reserved fields are EINVAL, so a
+ * program can probe. No layout of the 0.x series is answered.
+ */
+#define PATDEV_VERSION_MAJOR	1
+#define PATDEV_VERSION_MINOR	0
 
 /* mmap offsets, in pages: offset = PATDEV_PGOFF_* * page size */
 #define PATDEV_PGOFF_ANON	0
