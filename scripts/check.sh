@@ -4,7 +4,8 @@
 # Every check, on Debian 6.1, 6.12 and the newest Debian kernel (trixie-
 # backports): W=1 + sparse build, checkpatch, DKMS install, then a VM boot
 # that loads the DKMS module, runs the selftests, unloads it and scans
-# dmesg; a second boot of 6.12 with nopat; then the debug lane. Ends with a
+# dmesg; a second boot of 6.12 with nopat, a third behind an IOMMU; then
+# the debug lane. Ends with a
 # timing table and, last, "N passed, N failed".
 set -uo pipefail
 
@@ -383,6 +384,7 @@ for series in 6.1 6.12 newest; do
 		result fail "$kver: DKMS built and installed patdev $pkg_ver from the package"
 		timed "$name dkms" "$t0"
 		[ "$series" = 6.12 ] && result fail "nopat: 6.12 has no DKMS module to load"
+		[ "$series" = 6.12 ] && result fail "iommu: 6.12 has no DKMS module to load"
 		continue
 	fi
 
@@ -398,6 +400,12 @@ for series in 6.1 6.12 newest; do
 		PATDEV_VM_APPEND=nopat \
 			vm_lane "$kver" "$PATDEV_CACHE/vm-$kver-nopat.log" "nopat: " nopat
 		timed "nopat VM (6.12)" "$t0"
+		# And behind an IOMMU: strict, so that an unmap reaches it at once.
+		step "$kver with intel-iommu: VM boot, guest.sh iommu"
+		t0=$(date +%s)
+		PATDEV_VM_IOMMU=1 PATDEV_VM_APPEND="intel_iommu=on iommu.strict=1" \
+			vm_lane "$kver" "$PATDEV_CACHE/vm-$kver-iommu.log" "iommu: " iommu
+		timed "IOMMU VM (6.12)" "$t0"
 	fi
 done
 

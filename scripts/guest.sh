@@ -11,6 +11,7 @@
 #                         "PATDEV-RESULT pass|fail <name>" line per assertion
 #                         for the host to count
 #   guest.sh nopat        the suite on a kernel booted with nopat
+#   guest.sh iommu        edu's DMA behind an IOMMU (the IOVAs, the faults)
 #   guest.sh debug KO     the debug kernel's lane, KO insmod-ed
 #   guest.sh demo KO      insmod KO and run the demo program
 #   guest.sh bench KO REMAP_KO  insmod both and run the benchmarks (RAM objects
@@ -259,12 +260,14 @@ kselftest_target() {
 }
 
 # bar_suite LABEL: PCI BARs bound to patdev (the devices
-# scripts/vm.sh attaches); unloading with devices still bound unbinds them.
+# scripts/vm.sh attaches), and edu's DMA into RAM objects; unloading with
+# devices still bound unbinds them.
 bar_suite() {
 	label=$1
 	mark "$label"
 	check_run "$label" "modprobe patdev" modprobe patdev
 	run_tap "$label" ./selftests/patdev_bar
+	run_tap "$label" ./selftests/patdev_dma
 	check_run "$label" "unload with the devices bound (unbinds them)" rmmod patdev
 	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace/module warning" dmesg_clean
 	sed 's/^/#   /' /tmp/patdev-dmesg
@@ -407,6 +410,8 @@ debug() {
 	run_tap "$label" ./selftests/patdev_hold
 	# PCI BARs: binding, revocation by unbind, removal and reset.
 	run_tap "$label" ./selftests/patdev_bar
+	# edu's DMA into RAM objects, under DMA_API_DEBUG and KASAN.
+	run_tap "$label" ./selftests/patdev_dma
 	check_run "$label" "rmmod patdev (unbinds the bound devices)" rmmod patdev
 
 	# The claims of .mmap, which 7.1 on no longer uses, with the test
@@ -452,7 +457,33 @@ nopat() {
 	lapic_suite "[nopat sg_source=lapic]"
 }
 
+# iommu: the IOMMU lane (q35, intel-iommu, intel_iommu=on iommu.strict=1):
+# the DMA addresses are IOVAs, and what is not mapped is blocked.
+iommu() {
+	label="[iommu]"
+	mark "$label"
+	check_run "$label" "booted with intel_iommu=on iommu.strict=1" \
+		grep -q 'intel_iommu=on.*iommu.strict=1' /proc/cmdline
+	check_run "$label" "modprobe patdev" modprobe patdev
+	run_tap "$label" ./selftests/patdev_dma_iommu
+	run_tap "$label" ./selftests/patdev_dma
+	# The BARs through the IOMMU's machine too (its memory map differs).
+	run_tap "$label" ./selftests/patdev_bar
+	check_run "$label" "rmmod patdev (unbinds the bound devices)" rmmod patdev
+	check_run "$label" "dmesg has no WARNING/BUG/Oops/x86-PAT/Call Trace/module warning" dmesg_clean
+	sed 's/^/#   /' /tmp/patdev-dmesg
+}
+
+# Whether the edu device is behind an IOMMU: selftests/patdev_dma checks it
+# is as the lane says.
+export PATDEV_EXPECT_IOMMU=0
+
 case "$1" in
+iommu)
+	export PATDEV_EXPECT_IOMMU=1
+	harness_selfcheck
+	iommu
+	;;
 debug)
 	harness_selfcheck
 	debug "$2"
@@ -495,7 +526,7 @@ bench)
 	exit $status
 	;;
 *)
-	echo "usage: $0 check | nopat | debug KO | demo KO | bench KO REMAP_KO" >&2
+	echo "usage: $0 check | nopat | iommu | debug KO | demo KO | bench KO REMAP_KO" >&2
 	exit 2
 	;;
 esac

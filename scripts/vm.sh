@@ -14,7 +14,9 @@
 #     its bus), its 1 GiB BAR 2 backed by a host file the guest sees at
 #     PATDEV_IVSHMEM_FILE (the host's root file system is the guest's);
 #   bochs-display (a 16 MiB prefetchable frame buffer, BAR 0);
-#   edu (a 1 MiB non-prefetchable register BAR 0);
+#   edu (a 1 MiB non-prefetchable register BAR 0, and a DMA engine that
+#     drives all 64 address bits: its default of 28 would clamp addresses),
+#     behind a root port of its own, which gives it a reset (the bus's);
 #   with PATDEV_VM_IOMMU=1, an Intel IOMMU (for vfio-pci; the guest also
 #     needs intel_iommu=on in PATDEV_VM_APPEND).
 # Memory (PATDEV_VM_MEMORY): 3 GiB by default, of which QEMU's q35 puts
@@ -46,7 +48,9 @@ if [ "${PATDEV_VM_DEVICES:-1}" != 0 ]; then
 	qemu_opts+="-object memory-backend-file,id=pdshm,size=1G,share=on,mem-path=$shm"
 	qemu_opts+=" -device pcie-root-port,id=pdrp,chassis=9,slot=9"
 	qemu_opts+=" -device ivshmem-plain,memdev=pdshm,bus=pdrp"
-	qemu_opts+=" -device bochs-display -device edu"
+	qemu_opts+=" -device bochs-display"
+	qemu_opts+=" -device pcie-root-port,id=pdrp2,chassis=10,slot=10"
+	qemu_opts+=" -device edu,bus=pdrp2,dma_mask=0xffffffffffffffff"
 fi
 echo "[vm] booting $kver under QEMU (TCG, no KVM): about 30-60 s before the guest runs"
 echo "[vm] kernel command line adds: $append"

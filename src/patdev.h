@@ -6,6 +6,7 @@
 #ifndef _PATDEV_H
 #define _PATDEV_H
 
+#include <linux/dma-direction.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
@@ -144,6 +145,7 @@ struct patdev_obj *patdev_space_lookup(pgoff_t pgoff);
 typedef struct patdev_obj *(*patdev_name_fn)(pgoff_t create_npages);
 void patdev_space_set_name(pgoff_t pgoff, patdev_name_fn fn);
 struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff, pgoff_t create_npages);
+struct patdev_obj *patdev_obj_lookup_whole(u64 offset);
 void patdev_space_name(struct patdev_obj *obj, struct patdev_file *owner);
 int patdev_space_destroy(struct patdev_file *owner, pgoff_t pgoff, bool revoke);
 int patdev_space_owner_check(struct patdev_file *owner, struct patdev_obj *obj);
@@ -219,8 +221,24 @@ struct patdev_obj *patdev_sg_obj_create(enum patdev_obj_kind kind, struct patdev
 
 /* patdev_bar.c, patdev_pci.c: PCI devices' memory BARs */
 struct pci_dev;
-struct patdev_obj *patdev_bar_obj_create(struct pci_dev *pdev, int bar);
+struct patdev_busdma;
+struct patdev_obj *patdev_bar_obj_create(struct pci_dev *pdev, int bar,
+					 struct patdev_busdma *busdma);
 void patdev_bar_obj_gone(struct patdev_obj *obj);
+struct patdev_busdma *patdev_bar_busdma(struct patdev_obj *obj);
+
+/* patdev_busdma.c: DMA by the devices bound to patdev */
+struct patdev_busdma *patdev_busdma_bind(struct pci_dev *pdev);
+void patdev_busdma_stop(struct patdev_busdma *d);
+void patdev_busdma_unbind(struct patdev_busdma *d);
+void patdev_busdma_reset_done(struct patdev_busdma *d);
+void patdev_busdma_exit(void);
+struct patdev_busdma *patdev_busdma_get(struct patdev_busdma *d);
+void patdev_busdma_put(struct patdev_busdma *d);
+long patdev_ioctl_dma_map(struct file *file, void __user *arg);
+long patdev_ioctl_dma_unmap(struct patdev_file *pfile, void __user *arg);
+void patdev_busdma_release_file(struct patdev_file *pfile);
+void patdev_busdma_show(struct seq_file *m);
 int patdev_pci_init(void);
 void patdev_pci_exit(void);
 
@@ -237,6 +255,13 @@ static inline bool patdev_obj_tracked(const struct patdev_obj *obj)
 {
 	return obj->referenced;
 }
+
+/* patdev_dma.c: an object's pages mapped for a device, never bounced */
+struct device;
+struct sg_table;
+int patdev_dma_map_obj(struct patdev_obj *obj, struct device *dev, enum dma_data_direction dir,
+		       struct sg_table *sgt);
+void patdev_dma_unmap_obj(struct device *dev, struct sg_table *sgt, enum dma_data_direction dir);
 
 /* patdev_export.c: RAM objects as dma-bufs */
 long patdev_ioctl_export(struct file *file, void __user *arg);

@@ -41,6 +41,8 @@ MODULE_PARM_DESC(bar_track,
  *	covers the BAR; NULL once the device is gone. Changed with the
  *	object's revoke_lock held for write.
  * @dev: the device's name, for the debugfs view
+ * @busdma: the device's DMA state (a reference), which names the device
+ *	to PATDEV_IOC_DMA_MAP
  */
 struct patdev_bar {
 	struct patdev_obj obj;
@@ -49,6 +51,7 @@ struct patdev_bar {
 	bool prefetch;
 	void __iomem *reservation;
 	char dev[32];
+	struct patdev_busdma *busdma;
 };
 
 static struct patdev_bar *to_bar(struct patdev_obj *obj)
@@ -85,6 +88,8 @@ static void patdev_bar_release(struct patdev_obj *obj)
 
 	if (b->reservation)
 		iounmap(b->reservation);
+	if (b->busdma)
+		patdev_busdma_put(b->busdma);
 	kfree(b);
 }
 
@@ -160,6 +165,7 @@ static const struct patdev_obj_ops patdev_bar_ops = {
  * patdev_bar_obj_create() - name a memory BAR of @pdev as an object
  * @pdev: the device, enabled, its region @bar requested by the caller
  * @bar: the BAR's index; a memory BAR of at least a page, page-aligned
+ * @busdma: the device's DMA state, of which the object takes a reference
  *
  * Prefetchable BARs start WC (UC- without PAT), others UC: what sysfs's
  * resourceN_wc and resourceN give, except that UC is strong. With the
@@ -170,7 +176,8 @@ static const struct patdev_obj_ops patdev_bar_ops = {
  * Return: the object, named, with the name's reference; an ERR_PTR:
  * -ENOMEM, -ENOSPC, -EBUSY (the range is reserved with another type).
  */
-struct patdev_obj *patdev_bar_obj_create(struct pci_dev *pdev, int bar)
+struct patdev_obj *patdev_bar_obj_create(struct pci_dev *pdev, int bar,
+					 struct patdev_busdma *busdma)
 {
 	bool prefetch = pci_resource_flags(pdev, bar) & IORESOURCE_PREFETCH;
 	struct patdev_bar *b = kzalloc(sizeof(*b), GFP_KERNEL);
@@ -182,6 +189,7 @@ struct patdev_obj *patdev_bar_obj_create(struct pci_dev *pdev, int bar)
 	b->start = pci_resource_start(pdev, bar);
 	b->bar = bar;
 	b->prefetch = prefetch;
+	b->busdma = patdev_busdma_get(busdma);
 	strscpy(b->dev, pci_name(pdev), sizeof(b->dev));
 	cache = prefetch ? patdev_pat_effective(PATDEV_CACHE_WC) : PATDEV_CACHE_UC;
 	patdev_obj_init(&b->obj, PATDEV_OBJ_BAR, cache,
@@ -207,6 +215,17 @@ struct patdev_obj *patdev_bar_obj_create(struct pci_dev *pdev, int bar)
 err:
 	patdev_obj_put(&b->obj);
 	return ERR_PTR(ret);
+}
+
+/**
+ * patdev_bar_busdma() - the DMA state of the device whose BAR @obj is
+ * @obj: any object
+ *
+ * Return: a reference to it, or NULL if @obj is not a BAR.
+ */
+struct patdev_busdma *patdev_bar_busdma(struct patdev_obj *obj)
+{
+	return obj->ops == &patdev_bar_ops ? patdev_busdma_get(to_bar(obj)->busdma) : NULL;
 }
 
 /**

@@ -3,7 +3,8 @@
  * A read-only view of the objects: <debugfs>/patdev/objects, one line per
  * object, in offset order, plus its physical segments;
  * <debugfs>/patdev/exports, one line per dma-buf export, with what its
- * importers hold; and <debugfs>/patdev/stats, the live object, page and
+ * importers hold; <debugfs>/patdev/dma, each bound device's bus mastering
+ * and DMA mappings; and <debugfs>/patdev/stats, the live object, page and
  * claim counts and which claim the device's mmap makes (.mmap or
  * .mmap_prepare). Debugfs, not sysfs, because it is a
  * multi-line listing meant for people and tests, not a stable ABI.
@@ -80,6 +81,13 @@ static int patdev_exports_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(patdev_exports);
 
+static int patdev_dma_show(struct seq_file *m, void *unused)
+{
+	patdev_busdma_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(patdev_dma);
+
 static int patdev_stats_show(struct seq_file *m, void *unused)
 {
 	long objs, pages;
@@ -97,6 +105,7 @@ void patdev_debugfs_init(void)
 	patdev_dir = debugfs_create_dir("patdev", NULL);
 	debugfs_create_file("objects", 0400, patdev_dir, NULL, &patdev_objects_fops);
 	debugfs_create_file("exports", 0400, patdev_dir, NULL, &patdev_exports_fops);
+	debugfs_create_file("dma", 0400, patdev_dir, NULL, &patdev_dma_fops);
 	debugfs_create_file("stats", 0400, patdev_dir, NULL, &patdev_stats_fops);
 	patdev_sglist_test_init(patdev_dir);
 	patdev_test_hooks_init();

@@ -21,14 +21,11 @@
  * offered: refusing is the only promise that holds for all of them.
  */
 #include <linux/dma-buf.h>
-#include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
-#include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
-#include <linux/swiotlb.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include "compat.h"
@@ -75,110 +72,9 @@ static LIST_HEAD(patdev_exports);
 static DEFINE_MUTEX(exports_lock);
 
 /*
- * The pages from @idx on that one segment for @dev may hold: the
- * physical run there, no longer than the device's maximum segment, not
- * across its segment boundary (of bus addresses: dma-direct's are the
- * pages' own; an IOMMU keeps to the boundary itself, so splitting there
- * too costs nothing), not past the object's end. The device takes whole
- * pages (patdev_export_map() checked).
- */
-static pgoff_t patdev_export_seg(struct patdev_obj *obj, struct device *dev, pgoff_t idx,
-				 unsigned long *pfn)
-{
-	unsigned long boundary = dma_get_seg_boundary(dev), run;
-	pgoff_t max_run = dma_get_max_seg_size(dev) >> PAGE_SHIFT;
-	dma_addr_t bus;
-
-	if (patdev_obj_run(obj, idx, pfn, &run))
-		return 0;
-	run = min3(run, max_run, obj->npages - idx);
-	bus = phys_to_dma(dev, PFN_PHYS(*pfn));
-	/* Up to the boundary's next multiple: @boundary + 1 is a power of two. */
-	if (boundary != ULONG_MAX)
-		run = min_t(unsigned long, run, ((bus | boundary) - bus + 1) >> PAGE_SHIFT);
-	return run;
-}
-
-/* A table of the object's pages, in segments @dev takes as they are. */
-static int patdev_export_table(struct patdev_obj *obj, struct device *dev, struct sg_table *sgt)
-{
-	unsigned long pfn, nents = 0;
-	struct scatterlist *sg;
-	pgoff_t idx, run;
-	int ret;
-
-	for (idx = 0; idx < obj->npages; idx += run) {
-		run = patdev_export_seg(obj, dev, idx, &pfn);
-		if (!run)
-			return -EFAULT;
-		nents++;
-	}
-	ret = sg_alloc_table(sgt, nents, GFP_KERNEL);
-	if (ret)
-		return ret;
-	sg = sgt->sgl;
-	for (idx = 0; idx < obj->npages; idx += run, sg = sg_next(sg)) {
-		run = patdev_export_seg(obj, dev, idx, &pfn);
-		sg_set_page(sg, pfn_to_page(pfn), run << PAGE_SHIFT, 0);
-		cond_resched();
-	}
-	return 0;
-}
-
-/* Does @dev translate its DMA through an IOMMU's DMA domain? */
-static bool patdev_export_translated(struct device *dev)
-{
-	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
-
-	return domain && iommu_is_dma_domain(domain);
-}
-
-/*
- * Without an IOMMU, can @dev reach every page directly? dma-direct would
- * bounce what lies past its DMA mask or its bus's limit through swiotlb
- * (or fail, or warn, where swiotlb is off), and everything under
- * swiotlb=force: refused before anything is mapped.
- */
-static bool patdev_export_reachable(struct device *dev, struct sg_table *sgt)
-{
-	struct scatterlist *sg;
-	unsigned int i;
-	u64 limit;
-
-	if (!dev->dma_mask || is_swiotlb_force_bounce(dev))
-		return false;
-	limit = min_not_zero(*dev->dma_mask, dev->bus_dma_limit);
-	for_each_sgtable_sg(sgt, sg, i)
-		if (phys_to_dma(dev, sg_phys(sg) + sg->length - 1) > limit)
-			return false;
-	return true;
-}
-
-/*
- * Did dma-direct map the pages themselves? It maps each segment as it is,
- * to the page's own bus address, unless it bounced it (memory encryption
- * bounces what patdev_export_reachable() cannot see coming): any other
- * address is a bounce.
- */
-static bool patdev_export_unbounced(struct device *dev, struct sg_table *sgt)
-{
-	struct scatterlist *sg;
-	unsigned int i;
-
-	if (sgt->nents != sgt->orig_nents)
-		return false;
-	for_each_sgtable_sg(sgt, sg, i)
-		if (sg_dma_address(sg) != phys_to_dma(dev, sg_phys(sg)) ||
-		    sg_dma_len(sg) != sg->length)
-			return false;
-	return true;
-}
-
-/*
  * An importer's DMA mapping: of the object's own pages, never of a bounce
- * buffer (EREMOTEIO), and only towards the device for a read-only export
- * (EACCES). Behind an IOMMU's DMA domain the addresses are the IOMMU's and
- * the pages are mapped whole: patdev's segments are whole pages.
+ * buffer (patdev_dma_map_obj()), and only towards the device for a
+ * read-only export (EACCES).
  */
 static struct sg_table *patdev_export_map(struct dma_buf_attachment *attach,
 					  enum dma_data_direction dir)
@@ -186,14 +82,10 @@ static struct sg_table *patdev_export_map(struct dma_buf_attachment *attach,
 	struct patdev_dmabuf *pd = attach->dmabuf->priv;
 	struct device *dev = attach->dev;
 	struct patdev_dmamap *m;
-	bool direct;
 	int ret;
 
 	if (!pd->writable && dir != DMA_TO_DEVICE)
 		return ERR_PTR(-EACCES);
-	/* A device whose segments cannot hold a whole page takes none of ours. */
-	if (dma_get_max_seg_size(dev) < PAGE_SIZE || dma_get_seg_boundary(dev) < PAGE_SIZE - 1)
-		return ERR_PTR(-EINVAL);
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
@@ -202,28 +94,13 @@ static struct sg_table *patdev_export_map(struct dma_buf_attachment *attach,
 	ret = patdev_obj_pin(pd->obj, false);
 	if (ret)
 		goto err_free;
-	ret = patdev_export_table(pd->obj, dev, &m->sgt);
+	ret = patdev_dma_map_obj(pd->obj, dev, dir, &m->sgt);
 	if (ret)
 		goto err_unpin;
-	direct = !patdev_export_translated(dev);
-	ret = -EREMOTEIO;
-	if (direct && !patdev_export_reachable(dev, &m->sgt))
-		goto err_table;
-	ret = dma_map_sgtable(dev, &m->sgt, dir, DMA_ATTR_NO_WARN);
-	if (ret)
-		goto err_table;
-	if (direct && !patdev_export_unbounced(dev, &m->sgt)) {
-		/* A bounce buffer holds nothing to copy back. */
-		dma_unmap_sgtable(dev, &m->sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
-		ret = -EREMOTEIO;
-		goto err_table;
-	}
 	mutex_lock(&pd->lock);
 	list_add(&m->link, &pd->mapped);
 	mutex_unlock(&pd->lock);
 	return &m->sgt;
-err_table:
-	sg_free_table(&m->sgt);
 err_unpin:
 	patdev_obj_unpin(pd->obj);
 err_free:
@@ -240,8 +117,7 @@ static void patdev_export_unmap(struct dma_buf_attachment *attach, struct sg_tab
 	mutex_lock(&pd->lock);
 	list_del(&m->link);
 	mutex_unlock(&pd->lock);
-	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
-	sg_free_table(sgt);
+	patdev_dma_unmap_obj(attach->dev, sgt, dir);
 	kfree(m);
 	patdev_obj_unpin(pd->obj);
 }
@@ -391,22 +267,6 @@ static const struct dma_buf_ops patdev_dmabuf_ro_ops = {
 	PATDEV_DMABUF_COMMON_OPS,
 };
 
-/* The object an export names: a name, or a created object's first offset. */
-static struct patdev_obj *patdev_export_lookup(u64 offset)
-{
-	pgoff_t pgoff = offset >> PAGE_SHIFT;
-	struct patdev_obj *obj;
-
-	if (!PAGE_ALIGNED(offset))
-		return ERR_PTR(-EINVAL);
-	obj = patdev_obj_lookup(pgoff, 0);
-	if (!IS_ERR(obj) && pgoff >= PATDEV_PGOFF_FIRST_RANGE && obj->base != pgoff) {
-		patdev_obj_put(obj);
-		return ERR_PTR(-ENXIO);
-	}
-	return obj;
-}
-
 long patdev_ioctl_export(struct file *file, void __user *arg)
 {
 	struct patdev_file *pfile = file->private_data;
@@ -422,7 +282,7 @@ long patdev_ioctl_export(struct file *file, void __user *arg)
 	if (e.reserved || (e.flags & ~PATDEV_EXPORT_WRITE))
 		return -EINVAL;
 	write = e.flags & PATDEV_EXPORT_WRITE;
-	obj = patdev_export_lookup(e.offset);
+	obj = patdev_obj_lookup_whole(e.offset);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	ret = -EOPNOTSUPP;

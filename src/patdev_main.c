@@ -27,7 +27,8 @@ static long patdev_ioctl_version(void __user *arg)
 			    PATDEV_FEAT_PREFAULT | PATDEV_FEAT_CREATE |
 			    (PATDEV_HUGE ? PATDEV_FEAT_HUGE : 0) |
 			    PATDEV_FEAT_MR | PATDEV_FEAT_SET_CACHE | PATDEV_FEAT_BAR |
-			    (PATDEV_HUGE_1G ? PATDEV_FEAT_HUGE_1G : 0) | PATDEV_FEAT_EXPORT,
+			    (PATDEV_HUGE_1G ? PATDEV_FEAT_HUGE_1G : 0) | PATDEV_FEAT_EXPORT |
+			    PATDEV_FEAT_DMA,
 	};
 
 	return copy_to_user(arg, &v, sizeof(v)) ? -EFAULT : 0;
@@ -52,6 +53,8 @@ static int patdev_release(struct inode *inode, struct file *file)
 {
 	struct patdev_file *pfile = file->private_data;
 
+	/* The devices it drives stop before its objects can go. */
+	patdev_busdma_release_file(pfile);
 	patdev_space_release_file(pfile);
 	kfree(pfile);
 	return 0;
@@ -86,6 +89,10 @@ static long patdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return patdev_ioctl_set_cache(file->private_data, uarg);
 	case PATDEV_IOC_EXPORT:
 		return patdev_ioctl_export(file, uarg);
+	case PATDEV_IOC_DMA_MAP:
+		return patdev_ioctl_dma_map(file, uarg);
+	case PATDEV_IOC_DMA_UNMAP:
+		return patdev_ioctl_dma_unmap(file->private_data, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -181,6 +188,7 @@ static void __exit patdev_exit(void)
 	patdev_debugfs_exit();
 	/* Unbinds the devices: their objects are revoked and gone. */
 	patdev_pci_exit();
+	patdev_busdma_exit();
 	misc_deregister(&patdev_misc);
 	patdev_anon_exit();
 	patdev_sg_exit();

@@ -15,6 +15,10 @@
  * Once it is over the BARs get new objects, under new offsets, which sysfs
  * tells.
  *
+ * A bound device may do DMA into RAM objects mapped for it
+ * (patdev_busdma.c), named by the offset of any of its BARs; its mappings
+ * survive a reset, after which bus mastering is set to match them.
+ *
  * A program finds a BAR's offset in sysfs, under the device:
  * patdev/barN_offset. Mappings keep the device file, hence the module:
  * the module cannot go while a BAR is mapped, and unloading it unbinds
@@ -33,11 +37,13 @@
  *	it waits for the sysfs readers of @bars to finish
  * @bars: the objects of its memory BARs, NULL for the others
  * @requested: the BARs whose regions probe requested, to release
+ * @dma: its DMA state (patdev_busdma.c)
  */
 struct patdev_pci {
 	struct mutex lock;	/* protects @bars */
 	struct patdev_obj *bars[PCI_STD_NUM_BARS];
 	int requested;
+	struct patdev_busdma *dma;
 };
 
 /* A BAR that can be an object: memory, assigned, page-aligned, a page at least. */
@@ -84,7 +90,7 @@ static int patdev_pci_make_objects(struct pci_dev *pdev, struct patdev_pci *p)
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
 		if (!patdev_pci_bar_ok(pdev, bar))
 			continue;
-		obj = patdev_bar_obj_create(pdev, bar);
+		obj = patdev_bar_obj_create(pdev, bar, p->dma);
 		if (IS_ERR(obj)) {
 			pci_err(pdev, "patdev: BAR %d: no object (%pe)\n", bar, obj);
 			patdev_pci_drop_objects(p);
@@ -115,11 +121,19 @@ static int patdev_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	if (ret)
 		goto err_disable;
 	p->requested = bars;
+	ret = -ENOMEM;
+	p->dma = patdev_busdma_bind(pdev);
+	if (!p->dma)
+		goto err_release;
 	ret = patdev_pci_make_objects(pdev, p);
 	if (ret)
-		goto err_release;
+		goto err_dma;
+	/* What AER recovery restores after a link reset (->slot_reset). */
+	pci_save_state(pdev);
 	pci_set_drvdata(pdev, p);
 	return 0;
+err_dma:
+	patdev_busdma_unbind(p->dma);
 err_release:
 	pci_release_selected_regions(pdev, bars);
 err_disable:
@@ -134,8 +148,14 @@ static void patdev_pci_remove(struct pci_dev *pdev)
 {
 	struct patdev_pci *p = pci_get_drvdata(pdev);
 
-	/* No entry of the BARs is left before the regions and decoding go. */
+	/*
+	 * The device stops mastering the bus first; then no entry of its
+	 * BARs is left, so that a reset that ends its DMA finds no user of
+	 * them; then its DMA mappings go; then the regions and decoding.
+	 */
+	patdev_busdma_stop(p->dma);
 	patdev_pci_drop_objects(p);
+	patdev_busdma_unbind(p->dma);
 	pci_release_selected_regions(pdev, p->requested);
 	pci_disable_device(pdev);
 	mutex_destroy(&p->lock);
@@ -158,6 +178,7 @@ static void patdev_pci_reset_done(struct pci_dev *pdev)
 	struct patdev_pci *p = pci_get_drvdata(pdev);
 
 	patdev_pci_drop_objects(p);
+	patdev_busdma_reset_done(p->dma);
 	if (patdev_pci_make_objects(pdev, p))
 		pci_warn(pdev, "patdev: no objects after the reset; unbind and bind again\n");
 }
@@ -177,8 +198,15 @@ static pci_ers_result_t patdev_pci_error_detected(struct pci_dev *pdev,
 						      PCI_ERS_RESULT_NEED_RESET;
 }
 
+/*
+ * The link was reset: the PCI core restores no configuration here, so the
+ * BARs, decoding and bus mastering come back from the state saved at
+ * probe (and then are set to match the mappings).
+ */
 static pci_ers_result_t patdev_pci_slot_reset(struct pci_dev *pdev)
 {
+	pci_restore_state(pdev);
+	pci_save_state(pdev);
 	patdev_pci_reset_done(pdev);
 	return PCI_ERS_RESULT_RECOVERED;
 }

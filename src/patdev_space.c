@@ -187,6 +187,32 @@ struct patdev_obj *patdev_obj_lookup(pgoff_t pgoff, pgoff_t create_npages)
 }
 
 /**
+ * patdev_obj_lookup_whole() - the object an offset names as a whole
+ * @offset: in bytes: offset 0 or PAGE_SIZE (the names), or the first
+ *	offset of an object's own range
+ *
+ * What a call acting on a whole object (an export, a DMA mapping) names.
+ *
+ * Return: a new reference; ERR_PTR(-EINVAL) for an offset not
+ * page-aligned, -ENXIO for one naming nothing or inside an object, or
+ * what patdev_obj_lookup() answers for a name.
+ */
+struct patdev_obj *patdev_obj_lookup_whole(u64 offset)
+{
+	pgoff_t pgoff = offset >> PAGE_SHIFT;
+	struct patdev_obj *obj;
+
+	if (!PAGE_ALIGNED(offset))
+		return ERR_PTR(-EINVAL);
+	obj = patdev_obj_lookup(pgoff, 0);
+	if (!IS_ERR(obj) && pgoff >= PATDEV_PGOFF_FIRST_RANGE && obj->base != pgoff) {
+		patdev_obj_put(obj);
+		return ERR_PTR(-ENXIO);
+	}
+	return obj;
+}
+
+/**
  * patdev_space_lookup() - the named object a page offset falls in
  * @pgoff: a page offset of an object's own range
  *

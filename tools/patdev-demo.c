@@ -8,7 +8,10 @@
  * from the page table (not what the driver asked for). Then device
  * memory: the PCI devices of the demo VM (edu's register BAR, ivshmem's
  * 1 GiB BAR) bound to patdev through sysfs, their mmap offsets found
- * where any program finds them (sysfs, patdev/barN_offset). Last, the
+ * where any program finds them (sysfs, patdev/barN_offset). Then a driver
+ * in user space: edu's DMA engine, programmed through its UC registers,
+ * copies a page of a WC object into the device and back into another
+ * page, with the addresses PATDEV_IOC_DMA_MAP answered. Last, the
  * module's object list.
  */
 #include <errno.h>
@@ -21,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 
+#include "patdev_edu.h"
 #include "patdev_names.h"
 #include "patdev_pci.h"
 #include "patdev_user.h"
@@ -101,6 +105,56 @@ static int show_bar(int fd, const char *name, unsigned int vendor, unsigned int 
 	return show(fd, name, off, len, prot);
 }
 
+/*
+ * NetBSD's bus_dmamem_mmap() beside bus_space_mmap(): edu's registers
+ * (UC) and a 2-page WC buffer, both mapped here; the device copies page 0
+ * into its buffer and back into page 1.
+ */
+static int edu_copy_demo(int fd)
+{
+	struct patdev_dma_seg segs[8];
+	unsigned long long regs_off, off;
+	__u64 nsegs = 8, handle, src, dst;
+	unsigned char *buf;
+	char dir[PATH_MAX];
+	void *regs;
+	int i, ok;
+
+	if (patdev_pci_find(EDU_VENDOR, EDU_DEVICE, dir, sizeof(dir)) ||
+	    patdev_pci_bar_offset(dir, 0, &regs_off))
+		return fail("finding edu's BAR 0");
+	regs = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, regs_off);
+	if (regs == MAP_FAILED)
+		return fail("mapping edu's registers");
+	if (patdev_create(fd, PATDEV_OBJ_ANON, 2 * page, PATDEV_CACHE_WC, 0, 0, &off))
+		return fail("PATDEV_IOC_CREATE");
+	buf = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	if (buf == MAP_FAILED)
+		return fail("mapping the DMA buffer");
+	for (i = 0; i < EDU_XFER_MAX; i++)
+		buf[i] = (unsigned char)(i * 7 + 1);
+	if (patdev_dma_map(fd, regs_off, off, PATDEV_DMA_TO_DEVICE | PATDEV_DMA_FROM_DEVICE, 64,
+			   segs, &nsegs, &handle))
+		return fail("PATDEV_IOC_DMA_MAP");
+	src = patdev_dma_addr(segs, nsegs, 0);
+	dst = patdev_dma_addr(segs, nsegs, page);
+	printf("\nedu's DMA engine, driven from here, into a WC buffer of 2 pages:\n");
+	for (i = 0; i < (int)nsegs; i++)
+		printf("  segment %d: DMA address %#llx, %llu bytes\n", i,
+		       (unsigned long long)segs[i].addr, (unsigned long long)segs[i].len);
+	if (edu_copy(regs, src, dst, EDU_XFER_MAX))
+		return fail("edu's transfer did not finish");
+	ok = !memcmp(buf, buf + page, EDU_XFER_MAX);
+	printf("  edu copied %d bytes %#llx -> device buffer %#llx -> %#llx: %s\n", EDU_XFER_MAX,
+	       (unsigned long long)src, EDU_BUF, (unsigned long long)dst,
+	       ok ? "the bytes arrived, read through the WC mapping" : "MISMATCH");
+	if (patdev_dma_unmap(fd, handle))
+		return fail("PATDEV_IOC_DMA_UNMAP");
+	munmap(buf, 2 * page);
+	munmap(regs, page);
+	return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dev = argc > 1 ? argv[1] : "/dev/patdev";
@@ -133,7 +187,8 @@ int main(int argc, char **argv)
 	if (show_bar(fd, "edu's registers, BAR 0 (not prefetchable: UC)", 0x1234, 0x11e8, 0,
 		     NPAGES * page, PROT_READ) ||
 	    show_bar(fd, "ivshmem's shared memory, BAR 2 (prefetchable: WC)", 0x1af4, 0x1110,
-		     2, 1UL << 30, PROT_READ | PROT_WRITE))
+		     2, 1UL << 30, PROT_READ | PROT_WRITE) ||
+	    edu_copy_demo(fd))
 		return 1;
 
 	if (access(OBJECTS, R_OK))

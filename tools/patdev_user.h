@@ -115,4 +115,45 @@ static inline int patdev_set_cache(int fd, unsigned long long offset, __u64 cach
 	return ioctl(fd, PATDEV_IOC_SET_CACHE, &sc);
 }
 
+/*
+ * The DMA address of byte @off of a mapped object, from its segments, or
+ * ~0 past them.
+ */
+static inline __u64 patdev_dma_addr(const struct patdev_dma_seg *segs, __u64 nsegs, __u64 off)
+{
+	__u64 i;
+
+	for (i = 0; i < nsegs; off -= segs[i].len, i++)
+		if (off < segs[i].len)
+			return segs[i].addr + off;
+	return ~0ULL;
+}
+
+/*
+ * PATDEV_IOC_DMA_MAP of the object at @offset for the device with a BAR
+ * at @device: the segments to @segs (room for @*nsegs, which gets the
+ * count), the handle to @handle. Returns the ioctl's answer.
+ */
+static inline int patdev_dma_map(int fd, __u64 device, __u64 offset, __u64 flags, __u64 bits,
+				 struct patdev_dma_seg *segs, __u64 *nsegs, __u64 *handle)
+{
+	struct patdev_dma_map m = {
+		.device = device, .offset = offset, .flags = flags, .dma_bits = bits,
+		.segs = (uintptr_t)segs, .nsegs = *nsegs,
+	};
+	int ret = ioctl(fd, PATDEV_IOC_DMA_MAP, &m);
+
+	*nsegs = m.nsegs;
+	if (!ret)
+		*handle = m.handle;
+	return ret;
+}
+
+static inline int patdev_dma_unmap(int fd, __u64 handle)
+{
+	struct patdev_dma_unmap u = { .handle = handle };
+
+	return ioctl(fd, PATDEV_IOC_DMA_UNMAP, &u);
+}
+
 #endif /* _PATDEV_USER_H */

@@ -22,7 +22,8 @@
  * every entry: touches raise SIGBUS (see PATDEV_OBJ_BAR).
  *
  * Offsets in ioctls: every ioctl that names an object by an mmap offset
- * (OBJINFO, DESTROY, MR_QUERY, MR_CLEAR, SET_CACHE, EXPORT) answers, before
+ * (OBJINFO, DESTROY, MR_QUERY, MR_CLEAR, SET_CACHE, EXPORT, DMA_MAP's
+ * @offset) answers, before
  * any other check of the object:
  *   ENOENT  offset 0 before the first mmap there made the anonymous object
  *           (OBJINFO, MR_QUERY, MR_CLEAR, EXPORT);
@@ -113,6 +114,8 @@ struct patdev_version {
 #define PATDEV_FEAT_HUGE_1G	(1ULL << 9)
 /* RAM objects can be exported as dma-bufs (PATDEV_IOC_EXPORT). */
 #define PATDEV_FEAT_EXPORT	(1ULL << 10)
+/* RAM objects can be mapped for a bound device's DMA (PATDEV_IOC_DMA_MAP). */
+#define PATDEV_FEAT_DMA		(1ULL << 11)
 
 /**
  * struct patdev_query - NetBSD pmap_extract() for one user address
@@ -523,6 +526,101 @@ struct patdev_export {
 
 #define PATDEV_EXPORT_WRITE	(1ULL << 0)
 
+/**
+ * struct patdev_dma_seg - one segment of a DMA mapping
+ * @addr: the address the device uses: the pages' bus address, or an IOVA
+ *	behind an IOMMU
+ * @len: its length in bytes, a multiple of the page size
+ */
+struct patdev_dma_seg {
+	__u64 addr;
+	__u64 len;
+};
+
+/**
+ * struct patdev_dma_map - a RAM object mapped for a bound device's DMA
+ *	(NetBSD's bus_dmamap_load() of bus_dmamem_alloc()ed memory)
+ * @device: in: the mmap offset, in bytes, of any BAR object of a PCI device
+ *	bound to patdev (sysfs barN_offset): the device that will do the DMA
+ * @offset: in: the RAM object, as &struct patdev_export names it
+ * @flags: in: PATDEV_DMA_TO_DEVICE (the device reads the object),
+ *	PATDEV_DMA_FROM_DEVICE (it writes it), or both
+ * @dma_bits: in: how many address bits the device drives, 24 to 64: its
+ *	DMA mask, set by the first mapping for the device and then fixed
+ *	while any of its mappings lasts (EBUSY for another value); the last
+ *	unmap gives the device back the PCI default of 32
+ * @segs: in: user address of an array of &struct patdev_dma_seg
+ * @nsegs: in: the entries @segs has room for; out: the mapping's segments,
+ *	filled in the object's order (E2BIG, nothing mapped, if more than
+ *	fit: @nsegs then tells how many)
+ * @handle: out: names the mapping to PATDEV_IOC_DMA_UNMAP
+ * @reserved: in: must be zero; out: zero
+ *
+ * Needs CAP_SYS_RAWIO and no lockdown (EPERM): without an IOMMU a device
+ * reaches any memory, as through /dev/mem. The whole object is mapped, to
+ * its own pages (never a bounce buffer: EREMOTEIO if the device cannot
+ * reach them directly or through an IOMMU). The device may master the bus
+ * only while it has a mapping: the first mapping enables bus mastering,
+ * the last unmap disables it before the pages are unmapped. One open file
+ * maps for a device at a time. A mapping lasts until PATDEV_IOC_DMA_UNMAP,
+ * the close of the file that made it, or the device's unbinding or
+ * removal; across a reset of the device it stays. At unbinding or
+ * removal bus mastering goes off, nothing maps the BARs any more, the
+ * device is reset if it had mappings (where it has a reset method), and
+ * then the mappings go. At a close with mappings bus mastering goes off
+ * and the mappings go; as the device may still hold a transfer of the
+ * closed file, which bus mastering off only holds back, no new mapping is
+ * made for it (EBUSY) until it is reset (its sysfs reset file) or bound
+ * again. The pages of mappings that ended without their owner's unmap
+ * stay unused for a while (the dma_quarantine_ms module parameter), for a
+ * transfer a reset did not stop. While a mapping lasts the object's memory stays (a DESTROY takes
+ * the name only), and SET_CACHE and a revoking DESTROY are EBUSY. DMA
+ * writes do not mark a tracked object's pages modified or referenced:
+ * they do not go through the CPU's page tables.
+ * Errors: ENOENT, ENXIO, EINTR (see "Offsets in ioctls" above: @offset;
+ * ENXIO also when @device names no BAR of a bound device, or the device
+ * is going), ENODEV (@device names an object that is no BAR), EINVAL (bad
+ * flags, @dma_bits or reserved field, @device not page-aligned, or the
+ * device's DMA segments cannot hold a page), EPERM (also: a created
+ * object of another file), EACCES (PATDEV_DMA_FROM_DEVICE on a read-only
+ * object or file), EOPNOTSUPP (device memory), EBUSY (another file maps
+ * for the device; the device waits for a reset; another @dma_bits), EIO
+ * (the platform cannot give the device that mask), EEXIST (the object is
+ * mapped for the device already), EREMOTEIO, E2BIG, ENOSPC
+ * (PATDEV_DMA_MAX_MAPS already), EFAULT (nothing stays mapped), ENOMEM.
+ */
+struct patdev_dma_map {
+	__u64 device;
+	__u64 offset;
+	__u64 flags;
+	__u64 dma_bits;
+	__u64 segs;
+	__u64 nsegs;
+	__u64 handle;
+	__u64 reserved;
+};
+
+#define PATDEV_DMA_TO_DEVICE	(1ULL << 0)
+#define PATDEV_DMA_FROM_DEVICE	(1ULL << 1)
+/* Mappings a device may have at once. */
+#define PATDEV_DMA_MAX_MAPS	256
+
+/**
+ * struct patdev_dma_unmap - end a mapping of PATDEV_IOC_DMA_MAP
+ * @handle: in: its handle, through the open file that made it (ENOENT
+ *	otherwise, and once it ended by an unbinding or removal)
+ * @reserved: in: must be zero
+ *
+ * The device must be done with the mapping: without an IOMMU it could go
+ * on writing pages whose object may be gone; behind one its accesses then
+ * fault, at once under strict invalidation (iommu.strict=1), after the
+ * IOMMU's flush otherwise.
+ */
+struct patdev_dma_unmap {
+	__u64 handle;
+	__u64 reserved;
+};
+
 #define PATDEV_IOC_MAGIC	0xB7
 #define PATDEV_IOC_VERSION	_IOR(PATDEV_IOC_MAGIC, 0x00, struct patdev_version)
 #define PATDEV_IOC_QUERY	_IOWR(PATDEV_IOC_MAGIC, 0x01, struct patdev_query)
@@ -536,5 +634,7 @@ struct patdev_export {
 #define PATDEV_IOC_MR_CLEAR	_IOWR(PATDEV_IOC_MAGIC, 0x09, struct patdev_mr)
 #define PATDEV_IOC_SET_CACHE	_IOW(PATDEV_IOC_MAGIC, 0x0a, struct patdev_set_cache)
 #define PATDEV_IOC_EXPORT	_IOWR(PATDEV_IOC_MAGIC, 0x0b, struct patdev_export)
+#define PATDEV_IOC_DMA_MAP	_IOWR(PATDEV_IOC_MAGIC, 0x0c, struct patdev_dma_map)
+#define PATDEV_IOC_DMA_UNMAP	_IOW(PATDEV_IOC_MAGIC, 0x0d, struct patdev_dma_unmap)
 
 #endif /* _UAPI_LINUX_PATDEV_H */
