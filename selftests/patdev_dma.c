@@ -625,29 +625,36 @@ static void racer_start(void *regs, __u64 addr)
 /*
  * Waits, through the registers at the BAR's current offset, for the
  * device to finish a transfer: an unmap is the owner's promise that the
- * device is done. With the device unbound there is nothing to ask (its
- * mappings ended with it, their pages in quarantine).
+ * device is done. A reset keeps the mappings and revokes the BARs, and
+ * edu's transfer outlives it: while the device stays bound, its new
+ * offset is waited for. Once unbound or removed there is nothing to ask
+ * (the mappings ended with it, their pages in quarantine).
  */
 static void racer_settle(int fd, const char *dir)
 {
 	size_t page = sysconf(_SC_PAGESIZE);
 	unsigned long long dev;
+	char drv[64];
 	int tries;
 
-	for (tries = 0; tries < 100; tries++) {
+	for (tries = 0; tries < 5000; tries++) {
 		void *regs;
 		int busy = 1;
 
-		if (patdev_pci_bar_offset(dir, 0, &dev))
+		patdev_pci_driver(dir, drv, sizeof(drv));
+		if (strcmp(drv, "patdev"))
 			return;
-		regs = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, dev);
-		if (regs != MAP_FAILED) {
-			if (!sigsetjmp(racer_jmp, 1))
-				busy = edu_dma_wait(regs, 1000);
-			munmap(regs, page);
+		if (!patdev_pci_bar_offset(dir, 0, &dev)) {
+			regs = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, dev);
+			if (regs != MAP_FAILED) {
+				if (!sigsetjmp(racer_jmp, 1))
+					busy = edu_dma_wait(regs, 1000);
+				munmap(regs, page);
+			}
 		}
 		if (!busy)
 			return;
+		usleep(1000);
 	}
 }
 

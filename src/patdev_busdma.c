@@ -58,6 +58,7 @@ MODULE_PARM_DESC(dma_quarantine_ms,
  * @maps: its mappings (&struct patdev_busmap)
  * @nmaps: how many
  * @dma_bits: the DMA mask's width, while @nmaps
+ * @saved_mask: the mask the device had before, given back with the last
  */
 struct patdev_busdma {
 	struct kref ref;
@@ -70,6 +71,7 @@ struct patdev_busdma {
 	struct list_head maps;
 	unsigned int nmaps;
 	unsigned int dma_bits;
+	u64 saved_mask;
 };
 
 /* One mapping of an object for the device; in quarantine, its pages' hold. */
@@ -150,6 +152,7 @@ static void patdev_busmap_free(struct patdev_busdma *d, struct patdev_busmap *m)
 static void patdev_busdma_release(struct work_struct *work)
 {
 	struct patdev_busmap *m, *next;
+	LIST_HEAD(over);
 
 	mutex_lock(&busdma_quarantine_lock);
 	list_for_each_entry_safe(m, next, &busdma_quarantine, link) {
@@ -157,11 +160,14 @@ static void patdev_busdma_release(struct work_struct *work)
 			schedule_delayed_work(&busdma_release_work, m->release_at - jiffies);
 			break;
 		}
-		list_del(&m->link);
+		list_move_tail(&m->link, &over);
+	}
+	mutex_unlock(&busdma_quarantine_lock);
+	/* Freeing pages may change their memtype: not under the lock closes take. */
+	list_for_each_entry_safe(m, next, &over, link) {
 		patdev_obj_put(m->obj);
 		kfree(m);
 	}
-	mutex_unlock(&busdma_quarantine_lock);
 }
 
 /*
@@ -172,27 +178,46 @@ static void patdev_busdma_release(struct work_struct *work)
 static void patdev_busmap_quarantine(struct patdev_busdma *d, struct patdev_busmap *m)
 {
 	unsigned long delay = msecs_to_jiffies(READ_ONCE(dma_quarantine_ms));
+	struct patdev_busmap *last;
 
 	patdev_dma_unmap_obj(&d->pdev->dev, &m->sgt, m->dir);
 	patdev_obj_unpin(m->obj);
 	mutex_lock(&busdma_quarantine_lock);
 	/* A shorter setting than the last one's waits behind it: in order. */
 	m->release_at = jiffies + delay;
-	if (!list_empty(&busdma_quarantine))
-		m->release_at = max(m->release_at, list_last_entry(&busdma_quarantine,
-								   struct patdev_busmap,
-								   link)->release_at);
+	last = list_empty(&busdma_quarantine) ? NULL :
+	       list_last_entry(&busdma_quarantine, struct patdev_busmap, link);
+	if (last && time_after(last->release_at, m->release_at))
+		m->release_at = last->release_at;
 	list_add_tail(&m->link, &busdma_quarantine);
+	/*
+	 * Under the lock: the work may free @m once it is dropped. A pending
+	 * run is due no later than this entry, being for an earlier one.
+	 */
+	delay = time_after(m->release_at, jiffies) ? m->release_at - jiffies : 0;
+	schedule_delayed_work(&busdma_release_work, delay);
 	mutex_unlock(&busdma_quarantine_lock);
-	/* Sooner than a pending run: never; a run finds and re-arms for the first. */
-	schedule_delayed_work(&busdma_release_work, m->release_at - jiffies);
 }
 
-/* The module goes: no device is bound any more, every held page goes. */
+/*
+ * The module goes: no device is bound any more. The pages of the last
+ * ended mappings (the unbinding of every device, just before) are kept
+ * until their quarantine is over, then everything goes.
+ */
 void patdev_busdma_exit(void)
 {
 	struct patdev_busmap *m, *next;
+	unsigned long until = 0;
 
+	mutex_lock(&busdma_quarantine_lock);
+	if (!list_empty(&busdma_quarantine)) {
+		m = list_last_entry(&busdma_quarantine, struct patdev_busmap, link);
+		if (time_after(m->release_at, jiffies))
+			until = m->release_at - jiffies;
+	}
+	mutex_unlock(&busdma_quarantine_lock);
+	if (until)
+		schedule_timeout_uninterruptible(until);
 	cancel_delayed_work_sync(&busdma_release_work);
 	list_for_each_entry_safe(m, next, &busdma_quarantine, link) {
 		list_del(&m->link);
@@ -203,7 +228,7 @@ void patdev_busdma_exit(void)
 
 /*
  * Ends one mapping; the last one turns bus mastering off first, and gives
- * the device back the mask the PCI core gave it.
+ * the device back the mask it had before the first.
  */
 static void patdev_busmap_end(struct patdev_busdma *d, struct patdev_busmap *m)
 {
@@ -214,7 +239,7 @@ static void patdev_busmap_end(struct patdev_busdma *d, struct patdev_busmap *m)
 	patdev_busmap_free(d, m);
 	if (!--d->nmaps) {
 		d->owner = NULL;
-		dma_set_mask(&d->pdev->dev, DMA_BIT_MASK(32));
+		dma_set_mask(&d->pdev->dev, d->saved_mask);
 	}
 }
 
@@ -236,7 +261,7 @@ static void patdev_busdma_end_all(struct patdev_busdma *d)
 	}
 	d->nmaps = 0;
 	d->owner = NULL;
-	dma_set_mask(&d->pdev->dev, DMA_BIT_MASK(32));
+	dma_set_mask(&d->pdev->dev, d->saved_mask);
 }
 
 /**
@@ -263,6 +288,9 @@ static int patdev_busdma_reset(struct pci_dev *pdev)
 	struct pci_dev *bridge = pci_upstream_bridge(pdev);
 	int ret;
 
+	/* A device surprise-removed answers nothing: no reset to wait for. */
+	if (!pci_device_is_present(pdev))
+		return -ENODEV;
 	if (bridge && !pci_dev_trylock(bridge))
 		return -EBUSY;
 	pci_save_state(pdev);
@@ -289,6 +317,7 @@ void patdev_busdma_unbind(struct patdev_busdma *d)
 	struct pci_dev *pdev = d->pdev;
 
 	mutex_lock(&d->lock);
+	d->gone = true;
 	if (d->nmaps || d->needs_reset) {
 		if (patdev_busdma_reset(pdev))
 			pci_info(pdev, "patdev: not reset: bus mastering off is all that stops its DMA\n");
@@ -430,6 +459,7 @@ static int patdev_busdma_map(struct patdev_busdma *d, struct patdev_file *pfile,
 			return -EEXIST;
 	/* Streaming mappings only: the coherent mask is not patdev's concern. */
 	if (!d->nmaps) {
+		d->saved_mask = dma_get_mask(dev);
 		ret = dma_set_mask(dev, DMA_BIT_MASK(r->dma_bits));
 		if (ret)
 			return ret;
@@ -459,7 +489,7 @@ err_unmap:
 	patdev_dma_unmap_obj(dev, &m->sgt, m->dir);
 err_mask:
 	if (!d->nmaps)
-		dma_set_mask(dev, DMA_BIT_MASK(32));
+		dma_set_mask(dev, d->saved_mask);
 	return ret;
 }
 

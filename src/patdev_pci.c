@@ -38,12 +38,14 @@
  * @bars: the objects of its memory BARs, NULL for the others
  * @requested: the BARs whose regions probe requested, to release
  * @dma: its DMA state (patdev_busdma.c)
+ * @saved: its configuration at probe, for AER recovery to restore
  */
 struct patdev_pci {
 	struct mutex lock;	/* protects @bars */
 	struct patdev_obj *bars[PCI_STD_NUM_BARS];
 	int requested;
 	struct patdev_busdma *dma;
+	struct pci_saved_state *saved;
 };
 
 /* A BAR that can be an object: memory, assigned, page-aligned, a page at least. */
@@ -128,8 +130,13 @@ static int patdev_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	ret = patdev_pci_make_objects(pdev, p);
 	if (ret)
 		goto err_dma;
-	/* What AER recovery restores after a link reset (->slot_reset). */
+	/*
+	 * What AER recovery restores after a link reset (->slot_reset): kept
+	 * apart, since any restore before it (a reset, a resume) uses up the
+	 * device's own saved state.
+	 */
 	pci_save_state(pdev);
+	p->saved = pci_store_saved_state(pdev);
 	pci_set_drvdata(pdev, p);
 	return 0;
 err_dma:
@@ -158,6 +165,7 @@ static void patdev_pci_remove(struct pci_dev *pdev)
 	patdev_busdma_unbind(p->dma);
 	pci_release_selected_regions(pdev, p->requested);
 	pci_disable_device(pdev);
+	kfree(p->saved);
 	mutex_destroy(&p->lock);
 	kfree(p);
 }
@@ -205,8 +213,11 @@ static pci_ers_result_t patdev_pci_error_detected(struct pci_dev *pdev,
  */
 static pci_ers_result_t patdev_pci_slot_reset(struct pci_dev *pdev)
 {
+	struct patdev_pci *p = pci_get_drvdata(pdev);
+
+	if (p->saved)
+		pci_load_saved_state(pdev, p->saved);
 	pci_restore_state(pdev);
-	pci_save_state(pdev);
 	patdev_pci_reset_done(pdev);
 	return PCI_ERS_RESULT_RECOVERED;
 }

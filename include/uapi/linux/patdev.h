@@ -548,7 +548,7 @@ struct patdev_dma_seg {
  * @dma_bits: in: how many address bits the device drives, 24 to 64: its
  *	DMA mask, set by the first mapping for the device and then fixed
  *	while any of its mappings lasts (EBUSY for another value); the last
- *	unmap gives the device back the PCI default of 32
+ *	unmap gives the device back the mask it had before
  * @segs: in: user address of an array of &struct patdev_dma_seg
  * @nsegs: in: the entries @segs has room for; out: the mapping's segments,
  *	filled in the object's order (E2BIG, nothing mapped, if more than
