@@ -622,6 +622,14 @@ static void racer_start(void *regs, __u64 addr)
 		edu_dma_start(regs, EDU_BUF, addr, EDU_XFER_MAX, 1);
 }
 
+/* Whether a transfer still runs after a second; 1 if the registers went. */
+static int racer_busy(void *regs)
+{
+	if (sigsetjmp(racer_jmp, 1))
+		return 1;
+	return edu_dma_wait(regs, 1000) ? 1 : 0;
+}
+
 /*
  * Waits, through the registers at the BAR's current offset, for the
  * device to finish a transfer: an unmap is the owner's promise that the
@@ -647,8 +655,7 @@ static void racer_settle(int fd, const char *dir)
 		if (!patdev_pci_bar_offset(dir, 0, &dev)) {
 			regs = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, dev);
 			if (regs != MAP_FAILED) {
-				if (!sigsetjmp(racer_jmp, 1))
-					busy = edu_dma_wait(regs, 1000);
+				busy = racer_busy(regs);
 				munmap(regs, page);
 			}
 		}
