@@ -262,6 +262,7 @@ struct sg_table;
 int patdev_dma_map_obj(struct patdev_obj *obj, struct device *dev, enum dma_data_direction dir,
 		       struct sg_table *sgt);
 void patdev_dma_unmap_obj(struct device *dev, struct sg_table *sgt, enum dma_data_direction dir);
+struct patdev_obj *patdev_dma_obj_lookup(struct file *file, u64 offset, bool write);
 
 /* patdev_export.c: RAM objects as dma-bufs */
 long patdev_ioctl_export(struct file *file, void __user *arg);

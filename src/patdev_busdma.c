@@ -148,6 +148,17 @@ static void patdev_busmap_free(struct patdev_busdma *d, struct patdev_busmap *m)
 	kfree(m);
 }
 
+/* Drops the pages of quarantined mappings taken off the list. */
+static void patdev_busmap_drop(struct list_head *ended)
+{
+	struct patdev_busmap *m, *next;
+
+	list_for_each_entry_safe(m, next, ended, link) {
+		patdev_obj_put(m->obj);
+		kfree(m);
+	}
+}
+
 /* Drops the pages whose quarantine is over; comes back for the next. */
 static void patdev_busdma_release(struct work_struct *work)
 {
@@ -164,10 +175,7 @@ static void patdev_busdma_release(struct work_struct *work)
 	}
 	mutex_unlock(&busdma_quarantine_lock);
 	/* Freeing pages may change their memtype: not under the lock closes take. */
-	list_for_each_entry_safe(m, next, &over, link) {
-		patdev_obj_put(m->obj);
-		kfree(m);
-	}
+	patdev_busmap_drop(&over);
 }
 
 /*
@@ -206,7 +214,7 @@ static void patdev_busmap_quarantine(struct patdev_busdma *d, struct patdev_busm
  */
 void patdev_busdma_exit(void)
 {
-	struct patdev_busmap *m, *next;
+	struct patdev_busmap *m;
 	unsigned long until = 0;
 
 	mutex_lock(&busdma_quarantine_lock);
@@ -219,17 +227,18 @@ void patdev_busdma_exit(void)
 	if (until)
 		schedule_timeout_uninterruptible(until);
 	cancel_delayed_work_sync(&busdma_release_work);
-	list_for_each_entry_safe(m, next, &busdma_quarantine, link) {
-		list_del(&m->link);
-		patdev_obj_put(m->obj);
-		kfree(m);
-	}
+	patdev_busmap_drop(&busdma_quarantine);
+	INIT_LIST_HEAD(&busdma_quarantine);
 }
 
-/*
- * Ends one mapping; the last one turns bus mastering off first, and gives
- * the device back the mask it had before the first.
- */
+/* The device has no mapping left: no owner, the mask it had before the first. */
+static void patdev_busdma_idle(struct patdev_busdma *d)
+{
+	d->owner = NULL;
+	dma_set_mask(&d->pdev->dev, d->saved_mask);
+}
+
+/* Ends one mapping; the last one turns bus mastering off first. */
 static void patdev_busmap_end(struct patdev_busdma *d, struct patdev_busmap *m)
 {
 	lockdep_assert_held(&d->lock);
@@ -237,10 +246,8 @@ static void patdev_busmap_end(struct patdev_busdma *d, struct patdev_busmap *m)
 		pci_clear_master(d->pdev);
 	list_del(&m->link);
 	patdev_busmap_free(d, m);
-	if (!--d->nmaps) {
-		d->owner = NULL;
-		dma_set_mask(&d->pdev->dev, d->saved_mask);
-	}
+	if (!--d->nmaps)
+		patdev_busdma_idle(d);
 }
 
 /*
@@ -260,8 +267,7 @@ static void patdev_busdma_end_all(struct patdev_busdma *d)
 		patdev_busmap_quarantine(d, m);
 	}
 	d->nmaps = 0;
-	d->owner = NULL;
-	dma_set_mask(&d->pdev->dev, d->saved_mask);
+	patdev_busdma_idle(d);
 }
 
 /**
@@ -317,12 +323,9 @@ void patdev_busdma_unbind(struct patdev_busdma *d)
 	struct pci_dev *pdev = d->pdev;
 
 	mutex_lock(&d->lock);
-	d->gone = true;
-	if (d->nmaps || d->needs_reset) {
-		if (patdev_busdma_reset(pdev))
-			pci_info(pdev, "patdev: not reset: bus mastering off is all that stops its DMA\n");
-		pci_clear_master(pdev);
-	}
+	/* The reset restores the configuration saved after the stop: no master. */
+	if ((d->nmaps || d->needs_reset) && patdev_busdma_reset(pdev))
+		pci_info(pdev, "patdev: not reset: bus mastering off is all that stops its DMA\n");
 	patdev_busdma_end_all(d);
 	mutex_unlock(&d->lock);
 	mutex_lock(&busdma_list_lock);
@@ -382,34 +385,6 @@ static struct patdev_busdma *patdev_busdma_lookup(u64 offset)
 	d = patdev_bar_busdma(bar);
 	patdev_obj_put(bar);
 	return d ?: ERR_PTR(-ENODEV);
-}
-
-/* The RAM object to map, which @file may map in direction @dir. */
-static struct patdev_obj *patdev_busdma_obj(struct file *file, u64 offset,
-					    enum dma_data_direction dir)
-{
-	struct patdev_obj *obj = patdev_obj_lookup_whole(offset);
-	int ret;
-
-	if (IS_ERR(obj))
-		return obj;
-	ret = -EOPNOTSUPP;
-	if (obj->mmio)
-		goto err;
-	/* The mapping pins it against its creator's changes: the creator's call. */
-	if (obj->created) {
-		ret = patdev_space_owner_check(file->private_data, obj);
-		if (ret)
-			goto err;
-	}
-	/* As an mmap through this file would answer for PROT_WRITE. */
-	ret = -EACCES;
-	if (dir != DMA_TO_DEVICE && (obj->readonly || !(file->f_mode & FMODE_WRITE)))
-		goto err;
-	return obj;
-err:
-	patdev_obj_put(obj);
-	return ERR_PTR(ret);
 }
 
 /* The segments of @sgt into a new array of @n entries. */
@@ -489,7 +464,7 @@ err_unmap:
 	patdev_dma_unmap_obj(dev, &m->sgt, m->dir);
 err_mask:
 	if (!d->nmaps)
-		dma_set_mask(dev, d->saved_mask);
+		patdev_busdma_idle(d);
 	return ret;
 }
 
@@ -546,7 +521,7 @@ long patdev_ioctl_dma_map(struct file *file, void __user *arg)
 	ret = PTR_ERR(d);
 	if (IS_ERR(d))
 		goto err_free;
-	m->obj = patdev_busdma_obj(file, r.offset, m->dir);
+	m->obj = patdev_dma_obj_lookup(file, r.offset, m->dir != DMA_TO_DEVICE);
 	ret = PTR_ERR(m->obj);
 	if (IS_ERR(m->obj)) {
 		patdev_busdma_put(d);

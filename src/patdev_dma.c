@@ -12,6 +12,7 @@
  */
 #include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
+#include <linux/fs.h>
 #include <linux/iommu.h>
 #include <linux/scatterlist.h>
 #include <linux/swiotlb.h>
@@ -169,4 +170,47 @@ void patdev_dma_unmap_obj(struct device *dev, struct sg_table *sgt, enum dma_dat
 {
 	dma_unmap_sgtable(dev, sgt, dir, 0);
 	sg_free_table(sgt);
+}
+
+/**
+ * patdev_dma_obj_lookup() - the RAM object a call through @file hands to devices
+ * @file: the open device file making the call (an export, a DMA mapping)
+ * @offset: the object, as patdev_obj_lookup_whole() names it
+ * @write: devices will write it
+ *
+ * A device's mappings pin the object against its creator's mode changes
+ * and revocations: a created object is its creator's to hand out, as it
+ * is its creator's to change. Device memory is not handed out.
+ *
+ * Return: a new reference; an ERR_PTR of what patdev_obj_lookup_whole()
+ * answers, or -EOPNOTSUPP (device memory), -EPERM or -ENXIO
+ * (patdev_space_owner_check()), -ENXIO (revoked), -EACCES (@write to a
+ * read-only object, or through a file not opened for writing, as an mmap
+ * for PROT_WRITE would answer).
+ */
+struct patdev_obj *patdev_dma_obj_lookup(struct file *file, u64 offset, bool write)
+{
+	struct patdev_obj *obj = patdev_obj_lookup_whole(offset);
+	int ret;
+
+	if (IS_ERR(obj))
+		return obj;
+	ret = -EOPNOTSUPP;
+	if (obj->mmio)
+		goto err;
+	if (obj->created) {
+		ret = patdev_space_owner_check(file->private_data, obj);
+		if (ret)
+			goto err;
+	}
+	ret = -ENXIO;
+	if (READ_ONCE(obj->revoked))
+		goto err;
+	ret = -EACCES;
+	if (write && (obj->readonly || !(file->f_mode & FMODE_WRITE)))
+		goto err;
+	return obj;
+err:
+	patdev_obj_put(obj);
+	return ERR_PTR(ret);
 }

@@ -269,7 +269,6 @@ static const struct dma_buf_ops patdev_dmabuf_ro_ops = {
 
 long patdev_ioctl_export(struct file *file, void __user *arg)
 {
-	struct patdev_file *pfile = file->private_data;
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
 	struct patdev_dmabuf *pd;
 	struct patdev_export e;
@@ -282,29 +281,9 @@ long patdev_ioctl_export(struct file *file, void __user *arg)
 	if (e.reserved || (e.flags & ~PATDEV_EXPORT_WRITE))
 		return -EINVAL;
 	write = e.flags & PATDEV_EXPORT_WRITE;
-	obj = patdev_obj_lookup_whole(e.offset);
+	obj = patdev_dma_obj_lookup(file, e.offset, write);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
-	ret = -EOPNOTSUPP;
-	if (obj->mmio)
-		goto err_put;
-	/*
-	 * An importer's mappings pin the object against its creator's mode
-	 * changes and revocations: a created object is its creator's to hand
-	 * out, as it is its creator's to change.
-	 */
-	if (obj->created) {
-		ret = patdev_space_owner_check(pfile, obj);
-		if (ret)
-			goto err_put;
-	}
-	ret = -ENXIO;
-	if (READ_ONCE(obj->revoked))
-		goto err_put;
-	/* As an mmap through this file would answer for PROT_WRITE. */
-	ret = -EACCES;
-	if (write && (obj->readonly || !(file->f_mode & FMODE_WRITE)))
-		goto err_put;
 	ret = -ENOMEM;
 	pd = kzalloc(sizeof(*pd), GFP_KERNEL);
 	if (!pd)

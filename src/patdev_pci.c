@@ -140,6 +140,7 @@ static int patdev_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	pci_set_drvdata(pdev, p);
 	return 0;
 err_dma:
+	patdev_busdma_stop(p->dma);
 	patdev_busdma_unbind(p->dma);
 err_release:
 	pci_release_selected_regions(pdev, bars);
