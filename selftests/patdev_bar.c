@@ -596,37 +596,19 @@ static void revoke_in_every_process(struct __test_metadata *_metadata, int fd,
 	munmap(p, GIB);
 }
 
-static int unbind(const char *dir)
-{
-	return patdev_pci_unbind(dir);
-}
-
-/* Removes the device, then rescans the bus: it comes back unbound. */
-static int remove_device(const char *dir)
-{
-	if (patdev_sysfs_write(dir, "remove", "1\n"))
-		return -1;
-	return patdev_sysfs_write(NULL, "/sys/bus/pci/rescan", "1\n");
-}
-
-static int reset_device(const char *dir)
-{
-	return patdev_sysfs_write(dir, "reset", "1\n");
-}
-
 TEST_F(bar, unbind_revokes_every_mapping)
 {
-	revoke_in_every_process(_metadata, self->fd, &self->ivshmem, unbind);
+	revoke_in_every_process(_metadata, self->fd, &self->ivshmem, patdev_pci_unbind);
 }
 
 TEST_F(bar, removal_revokes_every_mapping)
 {
-	revoke_in_every_process(_metadata, self->fd, &self->ivshmem, remove_device);
+	revoke_in_every_process(_metadata, self->fd, &self->ivshmem, patdev_pci_remove_rescan);
 }
 
 TEST_F(bar, reset_revokes_every_mapping)
 {
-	revoke_in_every_process(_metadata, self->fd, &self->ivshmem, reset_device);
+	revoke_in_every_process(_metadata, self->fd, &self->ivshmem, patdev_pci_reset);
 }
 
 static sigjmp_buf racer_jmp;
@@ -687,7 +669,9 @@ TEST_F_TIMEOUT(bar, revocations_race_with_faults_prefaults_queries_and_mmaps, 60
 {
 	int *stop = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 			 -1, 0);
-	int (*revoke[])(const char *dir) = { unbind, reset_device, remove_device };
+	int (*revoke[])(const char *dir) = {
+		patdev_pci_unbind, patdev_pci_reset, patdev_pci_remove_rescan,
+	};
 	const int n = 4;
 	pid_t pids[4];
 	int i, round, status;

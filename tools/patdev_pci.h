@@ -118,6 +118,20 @@ static inline int patdev_pci_unbind(const char *dir)
 	return patdev_sysfs_write(dir, "driver/unbind", strrchr(dir, '/') + 1);
 }
 
+/* Resets the device at @dir through sysfs (its driver is told before and after). */
+static inline int patdev_pci_reset(const char *dir)
+{
+	return patdev_sysfs_write(dir, "reset", "1\n");
+}
+
+/* Removes the device at @dir, then rescans the bus: it comes back unbound. */
+static inline int patdev_pci_remove_rescan(const char *dir)
+{
+	if (patdev_sysfs_write(dir, "remove", "1\n"))
+		return -1;
+	return patdev_sysfs_write(NULL, "/sys/bus/pci/rescan", "1\n");
+}
+
 /**
  * patdev_pci_bind_driver() - bind the device at @dir to the driver @name
  * @dir: its sysfs directory
